@@ -1,0 +1,1 @@
+"""Research extracts: opt-outs, pseudonymisation, split files, disclosure control, review."""

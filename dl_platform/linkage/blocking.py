@@ -1,0 +1,75 @@
+"""Blocking rules: which record pairs are scored at all.
+
+Never date of birth alone across everything (at 1M persons that is ~100M pairs and
+fails, DOMAIN.md). Searching residual records against the master is different: the
+residual side is small, so a date-of-birth block there costs residual x ~30 pairs and
+recovers records whose postcode and names changed.
+"""
+
+from __future__ import annotations
+
+RULES: dict[str, tuple[tuple[str, ...], str]] = {
+    # name: (fields required, SQL condition)
+    "nhs_number": (("nhs_number",), "l.nhs_number = r.nhs_number"),
+    "dob_postcode": (("date_of_birth", "postcode"), "l.date_of_birth = r.date_of_birth and l.postcode = r.postcode"),
+    "dob_outward": (
+        ("date_of_birth", "postcode"),
+        "l.date_of_birth = r.date_of_birth and l.postcode_outward = r.postcode_outward",
+    ),
+    "dob_family_initial": (
+        ("date_of_birth", "family_name"),
+        "l.date_of_birth = r.date_of_birth and left(l.family_name, 1) = left(r.family_name, 1)",
+    ),
+    "names": (
+        ("given_name", "family_name"),
+        "l.given_name_formal = r.given_name_formal and l.family_name = r.family_name",
+    ),
+    "family_postcode": (("family_name", "postcode"), "l.family_name = r.family_name and l.postcode = r.postcode"),
+    "dob_given": (
+        ("date_of_birth", "given_name"),
+        "l.date_of_birth = r.date_of_birth and l.given_name_formal = r.given_name_formal",
+    ),
+    "dob_sex": (("date_of_birth", "sex"), "l.date_of_birth = r.date_of_birth and l.sex = r.sex"),
+    # Against master records only: the master holds one record a person, so this stays cheap.
+    "dob_master": (("date_of_birth",), "l.date_of_birth = r.date_of_birth and r.is_master"),
+}
+TRAINING = ("nhs_number", "dob_postcode", "names")
+WITHIN = ("nhs_number", "dob_postcode", "dob_outward", "dob_family_initial", "names", "family_postcode", "dob_given")
+TO_MASTER = WITHIN + ("dob_master",)
+
+
+def rules_for(names: tuple[str, ...], fields: tuple[str, ...]) -> list[str]:
+    """SQL blocking rules among `names` whose fields are all present.
+
+    Args:
+        names: Rule names from `RULES`, in priority order.
+        fields: Evidence fields with values in the data.
+
+    Returns:
+        Blocking rule SQL strings for Splink (`l.` / `r.` prefixed).
+    """
+    have = set(fields)
+    return [RULES[n][1] for n in names if set(RULES[n][0]) <= have]
+
+
+def training_rules(fields: tuple[str, ...]) -> list[str]:
+    """Cheap, precise blocks for EM, just enough that every comparison is learnt once.
+
+    A block cannot teach the comparisons it fixes: NHS number teaches all but itself,
+    DOB + postcode then teaches NHS number. The names block (large for common names,
+    the slowest EM) is used only when there is no NHS number to learn DOB and postcode.
+    """
+    rules = [n for n in TRAINING if set(RULES[n][0]) <= set(fields)]
+    if {"nhs_number", "dob_postcode", "names"} <= set(rules):
+        rules.remove("names")
+    return [RULES[n][1] for n in rules]
+
+
+def within_rules(fields: tuple[str, ...]) -> list[str]:
+    """Rules for records compared among themselves (bucket, baseline)."""
+    return rules_for(WITHIN, fields)
+
+
+def to_master_rules(fields: tuple[str, ...]) -> list[str]:
+    """Rules for residual records searched against the master (small left side)."""
+    return rules_for(TO_MASTER, fields)

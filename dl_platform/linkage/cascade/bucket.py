@@ -1,0 +1,159 @@
+"""Step 3: the bucket. Records no master person took are clustered among themselves (and
+attached to persons earlier runs already made in the bucket) into platform-issued IDs.
+
+Connected components over guarded edges only: household members fail the guard, so
+components do not chain a household into one person. An incremental run never merges
+two existing persons; a new record reaching two of them joins the one it is most
+strongly linked to, and the run counts it as a deferred merge.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+from dl_platform.linkage.blocking import within_rules
+from dl_platform.linkage.cascade import ASSIGN, DIAG, EXISTING, NEW_REF
+from dl_platform.linkage.cascade.probabilistic import CANDIDATES, attempted_sql, residual_table
+from dl_platform.linkage.comparisons import COMPARISON_NAMES
+from dl_platform.linkage.config import LinkageConfig
+from dl_platform.linkage.inputs import LINK_INPUT
+from dl_platform.linkage.predict import score_between, score_within
+
+BUCKET = "__dl_bucket"
+KNOWN = "__dl_bucket_known"
+EDGES_WITHIN = "__dl_bucket_edges"
+EDGES_KNOWN = "__dl_bucket_known_edges"
+NODES = "__dl_bucket_nodes"
+GRAPH = "__dl_bucket_graph"
+BEST = "__dl_bucket_best"
+PERSON_NODE = "person:"
+
+
+def _known_bucket_records(conn: Any) -> int:
+    conn.execute(
+        f"""create or replace temp table {KNOWN} as
+        select i.* exclude (linkable), e.person_id from {LINK_INPUT} i join {EXISTING} e using (unique_id)
+        where e.link_step = 'bucket'"""
+    )
+    return int(conn.execute(f"select count(*) from {KNOWN}").fetchall()[0][0])
+
+
+def _score(conn: Any, db_api: Any, settings: dict[str, Any], fields: tuple[str, ...], cfg: LinkageConfig,
+           n_known: int) -> int:
+    low = max(cfg.bucket_match_probability - cfg.sensitivity_delta, 0.0)
+    rules = within_rules(fields)
+    n = score_within(conn, db_api, settings, BUCKET, rules, low, cfg, EDGES_WITHIN)
+    if n_known:
+        conn.execute(f"create or replace temp table __dl_known_input as select * exclude (person_id) from {KNOWN}")
+        n += score_between(conn, db_api, settings, BUCKET, "__dl_known_input", rules, low, cfg, EDGES_KNOWN)
+    else:
+        conn.execute(f"create or replace temp table {EDGES_KNOWN} as select * from {EDGES_WITHIN} limit 0")
+    return n
+
+
+def _cluster(conn: Any, db_api: Any, thr: float) -> None:
+    conn.execute(
+        f"""create or replace temp table {NODES} as
+        select unique_id as node_id from {BUCKET}
+        union all select distinct '{PERSON_NODE}' || person_id from {KNOWN}"""
+    )
+    conn.execute(
+        f"""create or replace temp table {GRAPH} as
+        select unique_id_l as node_id_l, unique_id_r as node_id_r, match_probability
+        from {EDGES_WITHIN} where match_probability >= {thr}
+        union all
+        select e.unique_id_l, '{PERSON_NODE}' || k.person_id, e.match_probability
+        from {EDGES_KNOWN} e join {KNOWN} k on k.unique_id = e.unique_id_r where e.match_probability >= {thr}"""
+    )
+    clusters = cluster_pairwise_predictions_at_threshold(
+        NODES, GRAPH, db_api, node_id_column_name="node_id", threshold_match_probability=thr
+    )
+    conn.execute(
+        f"""create or replace temp table __dl_bucket_clusters as
+        select node_id, cluster_id from {clusters.physical_name}"""
+    )
+    clusters.drop_table_from_database_and_remove_from_cache()
+
+
+def link_bucket(
+    conn: Any, db_api: Any, settings: dict[str, Any], fields: tuple[str, ...], cfg: LinkageConfig
+) -> dict[str, int]:
+    """Cluster the remaining linkable records into persons.
+
+    Args:
+        conn: Warehouse connection.
+        db_api: Splink database API on `conn`.
+        settings: Trained model settings.
+        fields: Evidence fields with values.
+        cfg: Thresholds and guards.
+
+    Returns:
+        Counts: records in the bucket, scored pairs, new persons, deferred merges.
+    """
+    n_bucket = residual_table(conn, BUCKET, non_master_only=False)
+    if n_bucket == 0:
+        return {"records": 0, "pairs": 0, "new_persons": 0, "deferred_merges": 0}
+    n_known = _known_bucket_records(conn)
+    n_pairs = _score(conn, db_api, settings, fields, cfg, n_known)
+    thr = cfg.bucket_match_probability
+    _cluster(conn, db_api, thr)
+    conn.execute(
+        f"""
+        create or replace temp table __dl_bucket_refs as
+        with members as (
+            select c.cluster_id, c.node_id, starts_with(c.node_id, '{PERSON_NODE}') as is_person
+            from __dl_bucket_clusters c
+        ), person_strength as (
+            select m.cluster_id, k.person_id, count(*) as n_edges, sum(e.match_weight) as weight
+            from {EDGES_KNOWN} e join {KNOWN} k on k.unique_id = e.unique_id_r
+            join members m on m.node_id = e.unique_id_l
+            where e.match_probability >= {thr}
+            group by m.cluster_id, k.person_id
+        ), chosen as (
+            select cluster_id, arg_max(person_id, n_edges * 1000 + weight) as person_id,
+                   count(*) as n_persons
+            from person_strength group by cluster_id
+        ), anchors as (
+            select cluster_id, min(node_id) filter (where not is_person) as anchor from members group by cluster_id
+        )
+        select m.node_id as unique_id, coalesce(ch.person_id, '{NEW_REF}' || a.anchor) as person_ref,
+               coalesce(ch.n_persons, 0) as n_persons
+        from members m join anchors a using (cluster_id) left join chosen ch using (cluster_id)
+        where not m.is_person
+        """
+    )
+    gammas = ", ".join(f"gamma_{c}" for c in COMPARISON_NAMES)
+    conn.execute(
+        f"""
+        create or replace temp table {BEST} as
+        with all_edges as (
+            select unique_id_l as unique_id, match_weight, match_probability, {gammas} from {EDGES_WITHIN}
+            union all select unique_id_r, match_weight, match_probability, {gammas} from {EDGES_WITHIN}
+            union all select unique_id_l, match_weight, match_probability, {gammas} from {EDGES_KNOWN}
+        )
+        select unique_id, arg_max(columns(* exclude (unique_id)), match_weight)
+        from all_edges where match_probability >= {thr} group by unique_id
+        """
+    )
+    conn.execute(
+        f"""insert into {ASSIGN}
+        select r.unique_id, r.person_ref, 'bucket', b.match_probability
+        from __dl_bucket_refs r left join {BEST} b using (unique_id)"""
+    )
+    conn.execute(
+        f"""insert into {DIAG}
+        select r.unique_id,
+               case when r.is_master then '' else {attempted_sql('r')} ||
+                   case when (select count(*) from {LINK_INPUT} where is_master) > 0
+                        then 'probabilistic>' else '' end end || 'bucket',
+               null, b.match_weight, b.match_probability, {', '.join(f'b.gamma_{c}' for c in COMPARISON_NAMES)},
+               coalesce(c.n_above, 0), coalesce(c.multiple_match, false)
+        from {BUCKET} r left join {BEST} b using (unique_id) left join {CANDIDATES} c using (unique_id)"""
+    )
+    new_persons, deferred = conn.execute(
+        f"""select count(distinct person_ref) filter (where starts_with(person_ref, '{NEW_REF}')),
+                   count(distinct unique_id) filter (where n_persons > 1) from __dl_bucket_refs"""
+    ).fetchall()[0]
+    return {"records": n_bucket, "pairs": n_pairs, "new_persons": int(new_persons), "deferred_merges": int(deferred)}

@@ -1,0 +1,140 @@
+"""Step 2: residual records scored against the master persons with the trained model.
+
+A master person is searched through all its records placed so far (the master record and
+the records steps 1-2 gave it), as MPS searches its cache of traced records: an A&E
+record with an old postcode still meets the hospital episode that carried it.
+
+The best master person at or above the threshold wins. Two persons both above it whose
+match weights are within the configured margin are a multiple match: flagged and left
+unresolved (the record goes to the bucket), as MPS does, rather than guessed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dl_platform.linkage.blocking import to_master_rules
+from dl_platform.linkage.cascade import ASSIGN, DIAG, EXISTING, NEW
+from dl_platform.linkage.cascade.deterministic import MASTER_PERSON
+from dl_platform.linkage.comparisons import COMPARISON_NAMES
+from dl_platform.linkage.config import LinkageConfig
+from dl_platform.linkage.inputs import LINK_INPUT
+from dl_platform.linkage.predict import score_between
+
+RESIDUAL = "__dl_residual"
+MASTER = "__dl_master"
+PLACED_PERSON = "__dl_placed_person"
+EDGES = "__dl_master_edges"
+CANDIDATES = "__dl_master_candidates"
+
+
+def attempted_sql(alias: str) -> str:
+    """The steps a residual record has been through before the current one."""
+    return (
+        f"case when {alias}.nhs_number is not null and {alias}.date_of_birth is not null "
+        "then 'deterministic>' else '' end"
+    )
+
+
+def residual_table(conn: Any, out: str, non_master_only: bool = True) -> int:
+    """New linkable records not yet placed, as a Splink-ready table `out`."""
+    master = "and not n.is_master" if non_master_only else ""
+    conn.execute(
+        f"""create or replace temp table {out} as
+        select n.* exclude (linkable) from {NEW} n
+        where n.linkable {master} and n.unique_id not in (select unique_id from {ASSIGN})"""
+    )
+    return int(conn.execute(f"select count(*) from {out}").fetchall()[0][0])
+
+
+def _placed_tables(conn: Any) -> int:
+    """`MASTER`: records of master persons (Splink input); `PLACED_PERSON`: their person."""
+    conn.execute(
+        f"""create or replace temp table __dl_master_anchor as
+        select person_ref, min(unique_id) as master_uid from {MASTER_PERSON} group by person_ref"""
+    )
+    conn.execute(
+        f"""create or replace temp table {PLACED_PERSON} as
+        with placed as (
+            select unique_id, person_id as person_ref from {EXISTING}
+            union all select unique_id, person_ref from {ASSIGN}
+        )
+        select p.unique_id, p.person_ref, a.master_uid from placed p join __dl_master_anchor a using (person_ref)"""
+    )
+    conn.execute(
+        f"""create or replace temp table {MASTER} as
+        select i.* exclude (linkable) from {LINK_INPUT} i semi join {PLACED_PERSON} p using (unique_id)"""
+    )
+    return int(conn.execute(f"select count(*) from {MASTER}").fetchall()[0][0])
+
+
+def link_to_master(
+    conn: Any, db_api: Any, settings: dict[str, Any], fields: tuple[str, ...], cfg: LinkageConfig
+) -> dict[str, int]:
+    """Place residual records on master persons by probabilistic match.
+
+    Args:
+        conn: Warehouse connection.
+        db_api: Splink database API on `conn`.
+        settings: Trained model settings.
+        fields: Evidence fields with values.
+        cfg: Thresholds and guards.
+
+    Returns:
+        Counts: residual records, scored pairs, records placed, multiple matches.
+    """
+    n_residual = residual_table(conn, RESIDUAL)
+    n_master = _placed_tables(conn)
+    if n_residual == 0 or n_master == 0:
+        conn.execute(
+            f"""create or replace temp table {CANDIDATES} as
+            select null::varchar as unique_id, 0 as n_above, false as multiple_match where false"""
+        )
+        return {"residual": n_residual, "pairs": 0, "placed": 0, "multiple_match": 0}
+    low = max(cfg.master_match_probability - cfg.sensitivity_delta, 0.0)
+    n_pairs = score_between(conn, db_api, settings, RESIDUAL, MASTER, to_master_rules(fields), low, cfg, EDGES)
+    gammas = ", ".join(f"e.gamma_{c}" for c in COMPARISON_NAMES)
+    conn.execute(
+        f"""
+        create or replace temp table {CANDIDATES} as
+        with per_person as (
+            select e.unique_id_l as unique_id, pp.person_ref, pp.master_uid,
+                   e.match_weight, e.match_probability, {gammas},
+                   row_number() over (partition by e.unique_id_l, pp.person_ref
+                                      order by e.match_weight desc, e.unique_id_r) as rn_in_person
+            from {EDGES} e join {PLACED_PERSON} pp on pp.unique_id = e.unique_id_r
+        ), ranked as (
+            select *, row_number() over (partition by unique_id order by match_weight desc, person_ref) as rk,
+                   count(*) filter (where match_probability >= {cfg.master_match_probability})
+                       over (partition by unique_id) as n_above
+            from per_person where rn_in_person = 1
+        ), second as (
+            select unique_id, match_weight as second_weight, match_probability as second_probability
+            from ranked where rk = 2
+        )
+        select r.*, s.second_weight, s.second_probability,
+               (r.n_above >= 2 and r.match_weight - s.second_weight < {cfg.multiple_match_weight_margin})
+                   as multiple_match
+        from ranked r left join second s using (unique_id)
+        where r.rk = 1
+        """
+    )
+    thr = cfg.master_match_probability
+    conn.execute(
+        f"""insert into {ASSIGN}
+        select unique_id, person_ref, 'probabilistic', match_probability from {CANDIDATES}
+        where match_probability >= {thr} and not multiple_match"""
+    )
+    conn.execute(
+        f"""insert into {DIAG}
+        select r.unique_id, {attempted_sql('r')} || 'probabilistic', c.master_uid, c.match_weight,
+               c.match_probability, {', '.join(f'c.gamma_{n}' for n in COMPARISON_NAMES)},
+               coalesce(c.n_above, 0), coalesce(c.multiple_match, false)
+        from {RESIDUAL} r left join {CANDIDATES} c using (unique_id)
+        where c.unique_id is not null and c.match_probability >= {thr} and not c.multiple_match"""
+    )
+    placed, multiple = conn.execute(
+        f"""select count(*) filter (where match_probability >= {thr} and not multiple_match),
+                   count(*) filter (where multiple_match) from {CANDIDATES}"""
+    ).fetchall()[0]
+    return {"residual": n_residual, "pairs": n_pairs, "placed": int(placed), "multiple_match": int(multiple)}

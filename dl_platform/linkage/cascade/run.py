@@ -1,0 +1,162 @@
+"""Run the cascade over the records not yet in the index and write the MPI tables.
+
+Incremental by default: records already in `mpi.record_person` keep their person and
+only new records are linked, with the saved model. A full relink (on request) links
+everything again and reconciles IDs with the previous index (`ids.reconcile_with_previous`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dl_platform.linkage.cascade import DIAG, EXISTING, NEW
+from dl_platform.linkage.cascade.adopt import adopt_bucket_persons
+from dl_platform.linkage.cascade.bucket import link_bucket
+from dl_platform.linkage.cascade.deterministic import (
+    assign_master_records,
+    create_step_tables,
+    link_deterministic,
+)
+from dl_platform.linkage.cascade.one_time import assign_one_time
+from dl_platform.linkage.cascade.probabilistic import link_to_master
+from dl_platform.linkage.comparisons import COMPARISON_NAMES
+from dl_platform.linkage.config import LinkageConfig
+from dl_platform.linkage.ids import RESOLVED, reconcile_with_previous, resolve_new_refs
+from dl_platform.linkage.inputs import LINK_INPUT, available_fields, build_link_input, table_columns
+from dl_platform.linkage.train import TrainedModel, load_or_train
+
+RECORD_PERSON = "mpi.record_person"
+DIAGNOSTICS = "mpi.link_diagnostics"
+PREVIOUS = "__dl_previous"
+
+
+@dataclass
+class CascadeResult:
+    """What a run did: counts (never identifier values) and the model used."""
+
+    counts: dict[str, Any] = field(default_factory=dict)
+    model: TrainedModel | None = None
+    fields: tuple[str, ...] = ()
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _prepare_index(conn: Any, relink: bool) -> int:
+    exists = bool(table_columns(conn, RECORD_PERSON))
+    source = RECORD_PERSON if exists else None
+    conn.execute(
+        f"""create or replace temp table {PREVIOUS} as
+        select source || '|' || record_id as unique_id, person_id, link_step, match_probability
+        from {source or "(select null::varchar source, null::varchar record_id, null::varchar person_id, "
+              "null::varchar link_step, null::double match_probability where false)"}"""
+    )
+    keep = "false" if relink else "true"
+    conn.execute(
+        f"""create or replace temp table {EXISTING} as
+        select p.unique_id, p.person_id, p.link_step, p.match_probability, i.is_master
+        from {PREVIOUS} p join {LINK_INPUT} i using (unique_id) where {keep}"""
+    )
+    conn.execute(
+        f"""create or replace temp table {NEW} as
+        select * from {LINK_INPUT} where unique_id not in (select unique_id from {EXISTING})"""
+    )
+    return int(conn.execute(f"select count(*) from {NEW}").fetchall()[0][0])
+
+
+def _new_rows_sql(run_id: str, revision: int) -> tuple[str, str]:
+    gammas = ", ".join(f"d.gamma_{c}" for c in COMPARISON_NAMES)
+    record_person = f"""
+        select i.source, i.record_id, r.person_id, r.link_step, r.match_probability
+        from {RESOLVED} r join {LINK_INPUT} i using (unique_id)"""
+    diagnostics = f"""
+        select i.source, i.record_id, r.person_id, d.steps_attempted, r.link_step,
+               m.record_id as matched_master_record_id, d.match_weight, d.match_probability, {gammas},
+               d.n_candidates_above_threshold, d.multiple_match, {revision} as model_revision,
+               now() as linked_at, '{run_id}' as run_id
+        from {DIAG} d join {RESOLVED} r using (unique_id) join {LINK_INPUT} i using (unique_id)
+        left join {LINK_INPUT} m on m.unique_id = d.matched_master_uid"""
+    return record_person, diagnostics
+
+
+def _write_outputs(conn: Any, run_id: str, revision: int, relink: bool) -> None:
+    """Rewrite the MPI tables on a first run or relink; otherwise delete records that left
+    the input and append the new ones (an incremental run costs what its delivery costs)."""
+    conn.execute("create schema if not exists mpi")
+    new_rp, new_diag = _new_rows_sql(run_id, revision)
+    incremental = not relink and table_columns(conn, RECORD_PERSON) and table_columns(conn, DIAGNOSTICS)
+    if not incremental:
+        conn.execute(f"create or replace table {RECORD_PERSON} as {new_rp}")
+        conn.execute(f"create or replace table {DIAGNOSTICS} as {new_diag}")
+        return
+    for table in (RECORD_PERSON, DIAGNOSTICS):
+        conn.execute(
+            f"""delete from {table} t where not exists (
+                select 1 from {EXISTING} e where e.unique_id = t.source || '|' || t.record_id)"""
+        )
+    conn.execute(f"insert into {RECORD_PERSON} by name {new_rp}")
+    conn.execute(f"insert into {DIAGNOSTICS} by name {new_diag}")
+
+
+def run_cascade(
+    conn: Any,
+    db_api: Any,
+    cfg: LinkageConfig,
+    models_dir: Path,
+    run_id: str,
+    retrain: bool = False,
+    relink: bool = False,
+) -> CascadeResult:
+    """Link new records (or everything, with `relink`) and write `mpi.record_person` and
+    `mpi.link_diagnostics`.
+
+    Args:
+        conn: Writer connection to the warehouse.
+        db_api: Splink database API on `conn`.
+        cfg: Linkage configuration.
+        models_dir: Where the trained model is saved and reused.
+        run_id: Identifies this run in diagnostics and ID changes.
+        retrain: Train a new model even if the saved one fits.
+        relink: Link all records again instead of only new ones.
+
+    Returns:
+        Counts per step, timings and the model used.
+    """
+    result = CascadeResult()
+    t0 = time.monotonic()
+    field_counts = build_link_input(conn, cfg)
+    result.fields = available_fields(field_counts)
+    result.counts["input"] = field_counts
+    n_new = _prepare_index(conn, relink)
+    result.counts["new_records"] = n_new
+    create_step_tables(conn)
+    result.seconds["prepare"] = time.monotonic() - t0
+    if n_new:
+        t = time.monotonic()
+        result.model = load_or_train(db_api, models_dir, result.fields, field_counts, cfg, force=retrain)
+        result.seconds["model"] = time.monotonic() - t
+        settings = result.model.settings
+        t = time.monotonic()
+        result.counts["master_records"] = assign_master_records(conn)
+        result.counts["master_adopted_bucket_person"] = adopt_bucket_persons(
+            conn, db_api, settings, result.fields, cfg
+        )
+        result.counts["deterministic"] = link_deterministic(conn)
+        result.seconds["deterministic"] = time.monotonic() - t
+        t = time.monotonic()
+        result.counts["probabilistic"] = link_to_master(conn, db_api, settings, result.fields, cfg)
+        result.seconds["probabilistic"] = time.monotonic() - t
+        t = time.monotonic()
+        result.counts["bucket"] = link_bucket(conn, db_api, settings, result.fields, cfg)
+        result.seconds["bucket"] = time.monotonic() - t
+        result.counts["one_time"] = assign_one_time(conn)
+    t = time.monotonic()
+    resolve_new_refs(conn)
+    if relink:
+        result.counts["id_changes"] = reconcile_with_previous(conn, PREVIOUS, run_id)
+    revision = int(result.model.meta["revision"]) if result.model else 0
+    _write_outputs(conn, run_id, revision, relink)
+    result.seconds["write"] = time.monotonic() - t
+    result.seconds["total"] = time.monotonic() - t0
+    return result

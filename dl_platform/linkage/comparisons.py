@@ -1,0 +1,177 @@
+"""Splink comparisons for the standardised identifier fields.
+
+Written as settings dictionaries (plain SQL conditions) so the saved model JSON reads
+without this code and the levels say exactly what they test. Choices:
+- names: exact (term-frequency adjusted: a rare surname is stronger evidence), nickname
+  resolved to the formal name, Jaro-Winkler, phonetic code;
+- date of birth: exact, day/month transposed, one of day/month/year differs (the typical
+  keying errors), else;
+- postcode and address are ONE comparison: household members share both, and counting
+  them twice lets parents, children and siblings score as matches (DOMAIN.md);
+- NHS number: exact or not (only valid numbers reach the model).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Output column names of the comparisons (gamma_<name> in predictions), in a fixed order.
+COMPARISON_NAMES = ("nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode_address")
+ELSE_LEVEL = 0
+
+
+def _level(sql: str, label: str, *, null: bool = False, tf: str | None = None) -> dict[str, Any]:
+    level: dict[str, Any] = {"sql_condition": sql, "label_for_charts": label}
+    if null:
+        level["is_null_level"] = True
+    if tf:
+        level["tf_adjustment_column"] = tf
+        level["tf_adjustment_weight"] = 1.0
+    return level
+
+
+def _null(col: str) -> dict[str, Any]:
+    return _level(f'"{col}_l" is null or "{col}_r" is null', "Null", null=True)
+
+
+def _else() -> dict[str, Any]:
+    return _level("ELSE", "All other comparisons")
+
+
+def nhs_number_comparison() -> dict[str, Any]:
+    return {
+        "output_column_name": "nhs_number",
+        "comparison_description": "Valid NHS number: exact, one keying error, else",
+        "comparison_levels": [
+            _null("nhs_number"),
+            _level('"nhs_number_l" = "nhs_number_r"', "Exact match"),
+            _level('damerau_levenshtein("nhs_number_l", "nhs_number_r") <= 1', "One digit wrong or transposed"),
+            _else(),
+        ],
+    }
+
+
+def given_name_comparison() -> dict[str, Any]:
+    return {
+        "output_column_name": "given_name",
+        "comparison_description": "Given name: exact, nickname, Jaro-Winkler, phonetic, swapped with family",
+        "comparison_levels": [
+            _null("given_name"),
+            _level('"given_name_l" = "given_name_r"', "Exact match", tf="given_name"),
+            _level('"given_name_formal_l" = "given_name_formal_r"', "Same formal name (nickname)"),
+            _level('jaro_winkler_similarity("given_name_l", "given_name_r") >= 0.92', "Jaro-Winkler >= 0.92"),
+            _level('"given_name_phonetic_l" = "given_name_phonetic_r"', "Phonetic match"),
+            _level('jaro_winkler_similarity("given_name_l", "given_name_r") >= 0.8', "Jaro-Winkler >= 0.8"),
+            _level(
+                '"given_name_l" = "family_name_r" and "family_name_l" = "given_name_r"',
+                "Given and family names swapped",
+            ),
+            _else(),
+        ],
+    }
+
+
+def family_name_comparison() -> dict[str, Any]:
+    return {
+        "output_column_name": "family_name",
+        "comparison_description": "Family name: exact, Jaro-Winkler, phonetic, shared part",
+        "comparison_levels": [
+            _null("family_name"),
+            _level('"family_name_l" = "family_name_r"', "Exact match", tf="family_name"),
+            _level(
+                'jaro_winkler_similarity("family_name_l", "family_name_r") >= 0.92', "Jaro-Winkler >= 0.92"
+            ),
+            _level('"family_name_phonetic_l" = "family_name_phonetic_r"', "Phonetic match"),
+            _level(
+                "contains(\"family_name_l\", \"family_name_r\") or contains(\"family_name_r\", \"family_name_l\")",
+                "One name contains the other (double-barrelled)",
+            ),
+            _level('jaro_winkler_similarity("family_name_l", "family_name_r") >= 0.8', "Jaro-Winkler >= 0.8"),
+            _else(),
+        ],
+    }
+
+
+def date_of_birth_comparison() -> dict[str, Any]:
+    y = 'year("date_of_birth_{s}")'
+    m = 'month("date_of_birth_{s}")'
+    d = 'day("date_of_birth_{s}")'
+    same = {part: f"{p.format(s='l')} = {p.format(s='r')}" for part, p in (("y", y), ("m", m), ("d", d))}
+    swap = (
+        f"{same['y']} and {m.format(s='l')} = {d.format(s='r')} and {d.format(s='l')} = {m.format(s='r')}"
+    )
+    two_of_three = (
+        f"(case when {same['y']} then 1 else 0 end + case when {same['m']} then 1 else 0 end"
+        f" + case when {same['d']} then 1 else 0 end) = 2"
+    )
+    return {
+        "output_column_name": "date_of_birth",
+        "comparison_description": "Date of birth: exact, day-month swap, one field differs",
+        "comparison_levels": [
+            _null("date_of_birth"),
+            _level('"date_of_birth_l" = "date_of_birth_r"', "Exact match"),
+            _level(swap, "Day and month transposed"),
+            _level(two_of_three, "One of day, month, year differs"),
+            _else(),
+        ],
+    }
+
+
+def sex_comparison() -> dict[str, Any]:
+    return {
+        "output_column_name": "sex",
+        "comparison_description": "Sex exact",
+        "comparison_levels": [_null("sex"), _level('"sex_l" = "sex_r"', "Exact match"), _else()],
+    }
+
+
+def postcode_address_comparison(with_address: bool) -> dict[str, Any]:
+    """Postcode (and address, when any source has it) as one piece of evidence."""
+    levels = [
+        _level(
+            '("postcode_l" is null and "address_l" is null) or ("postcode_r" is null and "address_r" is null)'
+            if with_address else '"postcode_l" is null or "postcode_r" is null',
+            "Null",
+            null=True,
+        )
+    ]
+    if with_address:
+        levels.append(
+            _level('"postcode_l" = "postcode_r" and "address_l" = "address_r"', "Postcode and address exact")
+        )
+    levels += [
+        _level('"postcode_l" = "postcode_r"', "Postcode exact", tf="postcode"),
+        _level('"postcode_sector_l" = "postcode_sector_r"', "Same postcode sector"),
+        _level('"postcode_outward_l" = "postcode_outward_r"', "Same postcode district (outward code)"),
+        _else(),
+    ]
+    return {
+        "output_column_name": "postcode_address",
+        "comparison_description": "Postcode and address together (household evidence counted once)",
+        "comparison_levels": levels,
+    }
+
+
+def build_comparisons(fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The comparisons for the evidence fields present in the data.
+
+    Args:
+        fields: Evidence fields with values (see `inputs.available_fields`).
+
+    Returns:
+        Splink comparison dictionaries, one per usable field, in `COMPARISON_NAMES` order.
+    """
+    out: list[dict[str, Any]] = []
+    if "nhs_number" in fields:
+        out.append(nhs_number_comparison())
+    if "given_name" in fields:
+        out.append(given_name_comparison())
+    if "family_name" in fields:
+        out.append(family_name_comparison())
+    if "date_of_birth" in fields:
+        out.append(date_of_birth_comparison())
+    if "sex" in fields:
+        out.append(sex_comparison())
+    if "postcode" in fields or "address" in fields:
+        out.append(postcode_address_comparison(with_address="address" in fields))
+    return out

@@ -1,0 +1,135 @@
+"""Score record pairs with the trained model and keep the ones a person would accept.
+
+Splink scores; the household guard decides. Parents, children and siblings agree on
+surname and address, so an edge also needs date of birth or given name to agree (or
+the NHS number), and a clear disagreement on date of birth or given name vetoes it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from typing import Any
+
+from splink import Linker
+
+from dl_platform.linkage.comparisons import COMPARISON_NAMES, ELSE_LEVEL
+from dl_platform.linkage.config import LinkageConfig
+from dl_platform.linkage.inputs import TF_COLUMNS, TF_TABLE_PREFIX
+
+_uid = itertools.count()
+
+
+def comparison_names(settings: dict[str, Any]) -> tuple[str, ...]:
+    """Comparison output names present in a model."""
+    return tuple(c["output_column_name"] for c in settings["comparisons"])
+
+
+def guard_sql(settings: dict[str, Any], cfg: LinkageConfig) -> str:
+    """SQL predicate over gamma columns: the edge survives the household guard."""
+    have = set(comparison_names(settings))
+    terms: list[str] = []
+    if cfg.veto_on_dob_disagreement and "date_of_birth" in have:
+        terms.append(f"gamma_date_of_birth <> {ELSE_LEVEL}")
+    if cfg.veto_on_given_name_disagreement and "given_name" in have:
+        terms.append(f"gamma_given_name <> {ELSE_LEVEL}")
+    if cfg.require_dob_or_given_name:
+        agree = [f"gamma_{c} > {ELSE_LEVEL}" for c in ("date_of_birth", "given_name", "nhs_number") if c in have]
+        terms.append("(" + " or ".join(agree) + ")" if agree else "false")
+    return " and ".join(terms) or "true"
+
+
+def _linker(db_api: Any, settings: dict[str, Any], table: str) -> Linker:
+    """A linker on `table` using the population-wide term-frequency tables."""
+    sdf = db_api.register(table, table_name=f"__dl_in_{next(_uid)}")
+    linker = Linker(sdf, settings, log_level=logging.WARNING, validate_settings=False)
+    used = {
+        level.get("tf_adjustment_column")
+        for comparison in settings["comparisons"]
+        for level in comparison["comparison_levels"]
+    }
+    for col in TF_COLUMNS:
+        if col in used:
+            linker.table_management.register_term_frequency_lookup(_register(db_api, TF_TABLE_PREFIX + col), col)
+    return linker
+
+
+def _register(db_api: Any, table: str) -> Any:
+    return db_api.register(table, table_name=f"__dl_reg_{next(_uid)}")
+
+
+def _write_edges(conn: Any, predictions: Any, settings: dict[str, Any], cfg: LinkageConfig, out: str) -> int:
+    have = set(comparison_names(settings))
+    gammas = ", ".join(
+        (f"gamma_{c}" if c in have else "cast(null as integer)") + f" as gamma_{c}" for c in COMPARISON_NAMES
+    )
+    conn.execute(
+        f"""
+        create or replace temp table {out} as
+        select unique_id_l, unique_id_r, match_weight, match_probability, {gammas}
+        from {predictions.physical_name}
+        where {guard_sql(settings, cfg)}
+        """
+    )
+    predictions.drop_table_from_database_and_remove_from_cache()
+    return int(conn.execute(f"select count(*) from {out}").fetchall()[0][0])
+
+
+def score_between(
+    conn: Any,
+    db_api: Any,
+    settings: dict[str, Any],
+    left: str,
+    right: str,
+    rules: list[str],
+    min_probability: float,
+    cfg: LinkageConfig,
+    out: str,
+) -> int:
+    """Guarded, scored pairs between two tables (never within either), into `out`.
+
+    Args:
+        conn: Warehouse connection (the Splink API's connection).
+        db_api: Splink database API.
+        settings: Trained model settings.
+        left: Table of records to place (e.g. the residual).
+        right: Table of records to search (e.g. the master).
+        rules: Blocking rules (SQL) to generate candidate pairs.
+        min_probability: Pairs below this probability are dropped.
+        cfg: Linkage configuration (guards).
+        out: Temp table to create with unique_id_l (left), unique_id_r (right),
+            match_weight, match_probability and gamma_<comparison> columns.
+
+    Returns:
+        The number of guarded pairs kept.
+    """
+    linker = _linker(db_api, settings, right)
+    predictions = linker.inference.predict_between(
+        _register(db_api, left),
+        _register(db_api, right),
+        blocking_rules_to_generate_predictions=rules,
+        threshold_match_probability=min_probability,
+        warning_mode="never",
+    )
+    return _write_edges(conn, predictions, settings, cfg, out)
+
+
+def score_within(
+    conn: Any,
+    db_api: Any,
+    settings: dict[str, Any],
+    table: str,
+    rules: list[str],
+    min_probability: float,
+    cfg: LinkageConfig,
+    out: str,
+) -> int:
+    """Guarded, scored pairs among the records of one table, into `out` (see `score_between`)."""
+    linker = _linker(db_api, settings, table)
+    predictions = linker.inference.predict_within(
+        _register(db_api, table),
+        blocking_rules_to_generate_predictions=rules,
+        threshold_match_probability=min_probability,
+        warning_mode="never",
+    )
+    return _write_edges(conn, predictions, settings, cfg, out)

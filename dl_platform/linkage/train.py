@@ -1,0 +1,164 @@
+"""Train (or reuse) the Splink model and save it with the facts needed to trust it.
+
+Training is mostly a fixed cost (u from random pairs), so the model is trained once and
+reused: a later delivery is linked with the saved model. It is retrained on request,
+when no model exists, when the evidence fields change (e.g. a new source brings
+addresses) or when the configured model version moves on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import splink
+from splink import Linker
+
+from dl_platform.linkage.blocking import training_rules, within_rules
+from dl_platform.linkage.comparisons import build_comparisons
+from dl_platform.linkage.config import LinkageConfig
+from dl_platform.linkage.inputs import LINK_INPUT
+
+MODEL_FILE = "linkage_model.json"
+META_FILE = "linkage_model.meta.json"
+# Prior when no deterministic rule can estimate it (about 1 in 10^5 random pairs match).
+DEFAULT_PRIOR = 1e-5
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A model ready to score: its Splink settings and the metadata saved beside it."""
+
+    settings: dict[str, Any]
+    meta: dict[str, Any]
+    trained_now: bool
+
+
+def model_paths(models_dir: Path) -> tuple[Path, Path]:
+    """Where the current model and its metadata live."""
+    return models_dir / MODEL_FILE, models_dir / META_FILE
+
+
+def base_settings(fields: tuple[str, ...]) -> dict[str, Any]:
+    """Untrained Splink settings for the available evidence fields."""
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "unique_id",
+        "comparisons": build_comparisons(fields),
+        "blocking_rules_to_generate_predictions": within_rules(fields),
+        "retain_matching_columns": True,
+        "retain_intermediate_calculation_columns": False,
+        "additional_columns_to_retain": ["source", "record_id", "is_master"],
+    }
+
+
+def _prior_rules(fields: tuple[str, ...]) -> list[str]:
+    if {"nhs_number", "date_of_birth"} <= set(fields):
+        return ["l.nhs_number = r.nhs_number and l.date_of_birth = r.date_of_birth"]
+    if {"given_name", "family_name", "date_of_birth"} <= set(fields):
+        return [
+            "l.given_name = r.given_name and l.family_name = r.family_name "
+            "and l.date_of_birth = r.date_of_birth"
+        ]
+    return []
+
+
+def train_model(
+    db_api: Any, fields: tuple[str, ...], cfg: LinkageConfig, n_records: int, table: str = LINK_INPUT
+) -> dict[str, Any]:
+    """Estimate the model on `table`: prior from deterministic rules, u by random
+    sampling, m by EM over cheap blocking rules.
+
+    Args:
+        db_api: Splink database API on the warehouse connection.
+        fields: Evidence fields with values.
+        cfg: Linkage configuration (sample sizes, seed).
+        n_records: Records in `table` (decides whether EM samples its pairs).
+        table: Input table name on the connection.
+
+    Returns:
+        The trained Splink settings dictionary.
+    """
+    settings = base_settings(fields)
+    settings["probability_two_random_records_match"] = DEFAULT_PRIOR
+    sdf = db_api.register(table, table_name=f"__dl_train_{int(time.time() * 1000)}")
+    linker = Linker(sdf, settings, log_level=logging.WARNING)
+    prior_rules = _prior_rules(fields)
+    if prior_rules:
+        linker.training.estimate_probability_two_random_records_match(prior_rules, recall=0.9)
+    # One chunk: the chunked probe re-samples until rare levels are seen, doubling the cost.
+    linker.training.estimate_u_using_random_sampling(max_pairs=cfg.u_max_pairs, seed=cfg.seed, num_chunks=1)
+    # Sampling EM pairs has a fixed probe cost: only worth it when blocks could be large.
+    em_max_pairs = cfg.em_max_pairs if n_records > 100_000 else None
+    for rule in training_rules(fields):
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, estimate_without_term_frequencies=True, max_pairs=em_max_pairs
+        )
+    return linker.misc.save_model_to_json()
+
+
+def needs_training(meta: dict[str, Any] | None, fields: tuple[str, ...], cfg: LinkageConfig, force: bool) -> str | None:
+    """Why the model must be (re)trained, or None to reuse the saved one."""
+    if force:
+        return "requested"
+    if meta is None:
+        return "no saved model"
+    if tuple(meta.get("fields", ())) != fields:
+        return "evidence fields changed"
+    if int(meta.get("model_version", -1)) != cfg.model_version:
+        return "model version changed"
+    return None
+
+
+def load_or_train(
+    db_api: Any,
+    models_dir: Path,
+    fields: tuple[str, ...],
+    counts: dict[str, int],
+    cfg: LinkageConfig,
+    force: bool = False,
+) -> TrainedModel:
+    """Reuse the saved model when it still fits the data; otherwise train and save one.
+
+    Args:
+        db_api: Splink database API on the warehouse connection.
+        models_dir: Directory holding the saved model (settings `models_dir`).
+        fields: Evidence fields with values in the input.
+        counts: Non-null counts per field (saved as what the model was trained on).
+        cfg: Linkage configuration.
+        force: Retrain even if a usable model exists.
+
+    Returns:
+        The model settings and metadata (`trained_now` says whether it was trained here).
+    """
+    model_path, meta_path = model_paths(models_dir)
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() and model_path.exists() else None
+    reason = needs_training(meta, fields, cfg, force)
+    if reason is None and meta is not None:
+        return TrainedModel(json.loads(model_path.read_text()), meta, trained_now=False)
+    started = time.monotonic()
+    settings = train_model(db_api, fields, cfg, int(counts.get("records", 0)))
+    previous = int(meta.get("revision", 0)) if meta else 0
+    meta = {
+        "revision": previous + 1,
+        "model_version": cfg.model_version,
+        "reason": reason,
+        "fields": list(fields),
+        "trained_on": counts,
+        "splink_version": splink.__version__,
+        "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "training_seconds": round(time.monotonic() - started, 2),
+        "u_max_pairs": cfg.u_max_pairs,
+        "em_max_pairs": cfg.em_max_pairs,
+    }
+    models_dir.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(settings, indent=2)
+    (models_dir / f"linkage_model_r{meta['revision']}.json").write_text(text)
+    model_path.write_text(text)
+    meta_path.write_text(json.dumps(meta, indent=2))
+    return TrainedModel(settings, meta, trained_now=True)

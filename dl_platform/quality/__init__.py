@@ -1,0 +1,1 @@
+"""Asset checks on sources and linkage, linkage-quality and governance reports."""

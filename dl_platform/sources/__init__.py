@@ -1,0 +1,1 @@
+"""Landing -> raw: the source registry, contracts, quarantine and the raw asset factory."""

@@ -1,0 +1,226 @@
+"""Load new deliveries of one source into the raw schema, idempotently.
+
+For each file in `landing/<source>/` not yet seen (by name and sha256): read it, validate
+it against the source's contract, and in one transaction write the valid rows split into
+`raw.<source>__identifiers` and `raw.<source>__payload` (the split-file principle), the
+invalid rows to `raw.<source>__quarantine`, and a row to `raw.delivery_log`. A snapshot
+replaces the tables; an append upserts by record_id (the later delivery wins). A file
+whose bytes were already loaded under another name is logged as a duplicate and changes
+nothing; a file that cannot be read is logged as rejected and reported to the caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dl_platform.sources.contracts import validate_delivery
+from dl_platform.sources.reader import (
+    ROW_NUMBER,
+    DeliveryError,
+    file_sha256,
+    list_deliveries,
+    read_delivery,
+)
+from dl_platform.sources.registry import Source
+
+PROVENANCE = ("_delivery_file", "_file_sha256", "_row_number", "_loaded_at")
+
+DELIVERY_LOG_DDL = """
+create table if not exists raw.delivery_log (
+    source varchar, delivery_file varchar, file_sha256 varchar, bytes bigint,
+    rows_read bigint, rows_accepted bigint, rows_quarantined bigint,
+    outcome varchar, message varchar, loaded_at timestamp, run_id varchar
+)"""
+
+
+@dataclass
+class DeliveryOutcome:
+    """What happened to one delivery file (no identifier values)."""
+
+    file: str
+    sha256: str
+    outcome: str  # loaded | duplicate | rejected
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    message: str = ""
+
+
+@dataclass
+class LoadResult:
+    """The outcome of one load of a source."""
+
+    source: str
+    deliveries: list[DeliveryOutcome]
+
+    @property
+    def rejected(self) -> list[DeliveryOutcome]:
+        return [d for d in self.deliveries if d.outcome == "rejected"]
+
+    def total(self, attr: str) -> int:
+        return sum(getattr(d, attr) for d in self.deliveries)
+
+    def reasons(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for d in self.deliveries:
+            counts.update(d.reasons)
+        return dict(counts)
+
+
+def table_names(source: Source) -> dict[str, str]:
+    base = f"raw.{source.name}"
+    return {
+        "identifiers": f"{base}__identifiers",
+        "payload": f"{base}__payload",
+        "quarantine": f"{base}__quarantine",
+    }
+
+
+def ensure_tables(conn: Any, source: Source) -> None:
+    """Create the raw schema, the delivery log and this source's tables if absent."""
+    t = table_names(source)
+    conn.execute("create schema if not exists raw")
+    conn.execute(DELIVERY_LOG_DDL)
+    prov = "_delivery_file varchar, _file_sha256 varchar, _row_number bigint, _loaded_at timestamp"
+    ident_cols = ", ".join(f"{f} varchar" for f in source.identifier_fields)
+    conn.execute(f"create table if not exists {t['identifiers']} ({ident_cols}, {prov})")
+    conn.execute(f"create table if not exists {t['payload']} (record_id varchar, {prov})")
+    conn.execute(
+        f"create table if not exists {t['quarantine']} (_delivery_file varchar, _file_sha256 varchar, "
+        "_row_number bigint, rule varchar, reason varchar, record varchar, _loaded_at timestamp)"
+    )
+    # A registry entry that gained an identifier field keeps its history: add the column.
+    existing = {r[0] for r in conn.execute(f"describe {t['identifiers']}").fetchall()}
+    for f in source.identifier_fields:
+        if f not in existing:
+            conn.execute(f"alter table {t['identifiers']} add column {f} varchar")
+
+
+def _split(valid: pd.DataFrame, source: Source, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Identifiers (renamed to standard fields) and payload (delivery names) for valid rows."""
+    mapped = {col: fld for fld, col in source.identifiers.items()}
+    ident = valid[[*mapped, ROW_NUMBER]].rename(columns=mapped)
+    payload_cols = [c for c in columns if c not in mapped]
+    payload = valid[[source.record_id_column, *payload_cols, ROW_NUMBER]].rename(
+        columns={source.record_id_column: "record_id"}
+    )
+    return ident, payload
+
+
+def _with_provenance(frame: pd.DataFrame, path: Path, sha: str, loaded_at: dt.datetime) -> pd.DataFrame:
+    return frame.assign(_delivery_file=path.name, _file_sha256=sha, _loaded_at=loaded_at)
+
+
+def _add_missing_columns(conn: Any, table: str, frame: pd.DataFrame) -> None:
+    existing = {r[0].lower() for r in conn.execute(f"describe {table}").fetchall()}
+    for column in frame.columns:
+        if column.lower() not in existing:
+            conn.execute(f'alter table {table} add column "{column}" varchar')
+
+
+def _write(conn: Any, table: str, frame: pd.DataFrame, replace: bool) -> None:
+    _add_missing_columns(conn, table, frame)
+    conn.register("_incoming", frame)
+    try:
+        if replace:
+            conn.execute(f"delete from {table}")
+        else:
+            conn.execute(f"delete from {table} where record_id in (select record_id from _incoming)")
+        conn.execute(f"insert into {table} by name select * from _incoming")
+    finally:
+        conn.unregister("_incoming")
+
+
+def _log(conn: Any, source: Source, d: DeliveryOutcome, size: int, at: dt.datetime, run_id: str) -> None:
+    conn.execute(
+        "insert into raw.delivery_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [source.name, d.file, d.sha256, size, d.rows_read, d.rows_accepted,
+         d.rows_quarantined, d.outcome, d.message, at, run_id],
+    )
+
+
+def _load_file(conn: Any, source: Source, path: Path, run_id: str) -> DeliveryOutcome:
+    delivery = read_delivery(path, source)
+    valid, quarantine = validate_delivery(delivery.rows, source)
+    if delivery.malformed:
+        quarantine = pd.concat([quarantine, pd.DataFrame(delivery.malformed)], ignore_index=True)
+    if source.load == "snapshot" and valid.empty:
+        raise DeliveryError(
+            path, "snapshot_not_empty",
+            "has no valid data rows; loading it would empty the snapshot — fix or remove the file",
+        )
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    t = table_names(source)
+    ident, payload = _split(valid, source, delivery.columns)
+    outcome = DeliveryOutcome(
+        file=path.name, sha256=delivery.sha256, outcome="loaded",
+        rows_read=len(delivery.rows) + len(delivery.malformed), rows_accepted=len(valid),
+        rows_quarantined=len(quarantine),
+        reasons=dict(Counter(r for rules in quarantine["rule"] for r in str(rules).split(";"))),
+    )
+    conn.execute("begin transaction")
+    try:
+        replace = source.load == "snapshot"
+        _write(conn, t["identifiers"], _with_provenance(ident, path, delivery.sha256, loaded_at), replace)
+        _write(conn, t["payload"], _with_provenance(payload, path, delivery.sha256, loaded_at), replace)
+        if not quarantine.empty:
+            q = _with_provenance(quarantine, path, delivery.sha256, loaded_at)
+            conn.register("_quarantine", q)
+            conn.execute(f"insert into {t['quarantine']} by name select * from _quarantine")
+            conn.unregister("_quarantine")
+        _log(conn, source, outcome, delivery.size, loaded_at, run_id)
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+    return outcome
+
+
+def load_source(conn: Any, source: Source, landing_dir: Path, run_id: str = "") -> LoadResult:
+    """Load every delivery of `source` not loaded before.
+
+    Args:
+        conn: a writable warehouse connection.
+        source: the registry entry.
+        landing_dir: `$DL_DATA_DIR/landing`; deliveries are read from `<landing_dir>/<source>/`.
+        run_id: recorded in the delivery log for lineage.
+
+    Returns:
+        One outcome per delivery considered in this call (already-loaded files are not listed).
+    """
+    ensure_tables(conn, source)
+    seen = conn.execute(
+        "select delivery_file, file_sha256, outcome, message from raw.delivery_log where source = ?",
+        [source.name],
+    ).fetchall()
+    by_name = {(f, h): (o, m) for f, h, o, m in seen}
+    loaded_hashes = {h for _, h, o, _ in seen if o == "loaded"}
+    outcomes: list[DeliveryOutcome] = []
+    for path in list_deliveries(landing_dir / source.name):
+        sha = file_sha256(path)
+        previous = by_name.get((path.name, sha))
+        if previous and previous[0] != "rejected":
+            continue
+        if previous:  # still the same bad bytes: report again, log once
+            outcomes.append(DeliveryOutcome(path.name, sha, "rejected", message=previous[1]))
+            continue
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        if sha in loaded_hashes:
+            d = DeliveryOutcome(path.name, sha, "duplicate", message="same bytes already loaded under another name")
+            _log(conn, source, d, path.stat().st_size, now, run_id)
+        else:
+            try:
+                d = _load_file(conn, source, path, run_id)
+                loaded_hashes.add(sha)
+            except DeliveryError as exc:
+                d = DeliveryOutcome(path.name, sha, "rejected", message=str(exc))
+                _log(conn, source, d, path.stat().st_size, now, run_id)
+        outcomes.append(d)
+    return LoadResult(source=source.name, deliveries=outcomes)

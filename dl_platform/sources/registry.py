@@ -1,0 +1,269 @@
+"""The source registry (`sources.yml`): parsed and validated once, at load.
+
+Every error names the file, the source and the key, because the person fixing a
+registry typo is usually not the person who wrote the code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+STANDARD_FIELDS: tuple[str, ...] = (
+    "record_id",
+    "nhs_number",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "address",
+)
+ROLES = ("master", "contributing")
+LOADS = ("snapshot", "append")
+SOURCE_KEYS = {
+    "title",
+    "owner",
+    "role",
+    "primacy",
+    "load",
+    "cadence",
+    "period",
+    "identifiers",
+    "format",
+    "link",
+    "checks",
+}
+REQUIRED_KEYS = ("title", "role", "primacy", "load", "identifiers")
+PERIOD_KEYS = {"start", "end", "date_column"}
+FORMAT_KEYS = {"encoding", "delimiter"}
+# Quality-check thresholds a source may override (defaults live in dl_platform.quality).
+CHECK_KEYS = {
+    "volume_tolerance",
+    "completeness",
+    "expected_match_rate",
+    "trend_tolerance",
+    "max_quarantine_share",
+}
+CADENCES = ("daily", "weekly", "monthly", "quarterly", "annual", "adhoc")
+
+
+class RegistryError(ValueError):
+    """A registry that cannot be used; the message names file, source and key."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """The coverage period a source promises, and the column that dates each record."""
+
+    start: dt.date
+    end: dt.date
+    date_column: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """One registered dataset."""
+
+    name: str
+    title: str
+    role: str
+    primacy: int
+    load: str
+    identifiers: dict[str, str]
+    owner: str | None = None
+    cadence: str | None = None
+    period: Period | None = None
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    link: bool = True
+    checks: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_master(self) -> bool:
+        return self.role == "master"
+
+    @property
+    def identifier_fields(self) -> tuple[str, ...]:
+        """Standard fields this source carries, in the standard order."""
+        return tuple(f for f in STANDARD_FIELDS if f in self.identifiers)
+
+    @property
+    def record_id_column(self) -> str:
+        return self.identifiers["record_id"]
+
+    def delivery_column(self, standard_field: str) -> str:
+        return self.identifiers[standard_field]
+
+
+@dataclass(frozen=True)
+class Registry:
+    """All registered sources, in registry order."""
+
+    path: Path
+    sources: dict[str, Source]
+
+    @property
+    def master(self) -> Source | None:
+        return next((s for s in self.sources.values() if s.is_master), None)
+
+    @property
+    def linked_sources(self) -> list[Source]:
+        return [s for s in self.sources.values() if s.link]
+
+    def __iter__(self):
+        return iter(self.sources.values())
+
+    def __getitem__(self, name: str) -> Source:
+        return self.sources[name]
+
+
+def _fail(path: Path, source: str | None, key: str | None, message: str) -> RegistryError:
+    where = f"{path}"
+    if source:
+        where += f": source '{source}'"
+    if key:
+        where += f", key '{key}'"
+    return RegistryError(f"{where}: {message}")
+
+
+def _date(path: Path, name: str, key: str, value: Any) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise _fail(path, name, key, f"'{value}' is not an ISO date (YYYY-MM-DD)") from None
+
+
+def _parse_source(path: Path, name: str, raw: Any) -> Source:
+    if not isinstance(raw, dict):
+        raise _fail(path, name, None, "an entry must be a mapping of keys")
+    unknown = sorted(set(raw) - SOURCE_KEYS)
+    if unknown:
+        raise _fail(path, name, unknown[0], f"unknown key (allowed: {', '.join(sorted(SOURCE_KEYS))})")
+    for key in REQUIRED_KEYS:
+        if key not in raw or raw[key] in (None, ""):
+            raise _fail(path, name, key, "is required")
+    if raw["role"] not in ROLES:
+        raise _fail(path, name, "role", f"'{raw['role']}' is not one of {', '.join(ROLES)}")
+    if raw["load"] not in LOADS:
+        raise _fail(path, name, "load", f"'{raw['load']}' is not one of {', '.join(LOADS)}")
+    primacy = raw["primacy"]
+    if not isinstance(primacy, int) or isinstance(primacy, bool) or primacy < 1:
+        raise _fail(path, name, "primacy", f"'{primacy}' must be a whole number >= 1")
+    cadence = raw.get("cadence")
+    if cadence is not None and cadence not in CADENCES:
+        raise _fail(path, name, "cadence", f"'{cadence}' is not one of {', '.join(CADENCES)}")
+
+    identifiers = raw["identifiers"]
+    if not isinstance(identifiers, dict):
+        raise _fail(path, name, "identifiers", "must map standard fields to delivery columns")
+    for key, column in identifiers.items():
+        if key not in STANDARD_FIELDS:
+            raise _fail(
+                path, name, f"identifiers.{key}",
+                f"unknown identifier field (allowed: {', '.join(STANDARD_FIELDS)})",
+            )
+        if not isinstance(column, str) or not column.strip():
+            raise _fail(path, name, f"identifiers.{key}", "must name a delivery column")
+    if "record_id" not in identifiers:
+        raise _fail(path, name, "identifiers.record_id", "is required")
+    columns = list(identifiers.values())
+    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    if dupes:
+        raise _fail(path, name, "identifiers", f"column '{dupes[0]}' is mapped twice")
+
+    period = None
+    if raw.get("period") is not None:
+        p = raw["period"]
+        if not isinstance(p, dict) or set(p) != PERIOD_KEYS:
+            raise _fail(path, name, "period", "needs exactly start, end and date_column")
+        start = _date(path, name, "period.start", p["start"])
+        end = _date(path, name, "period.end", p["end"])
+        if end < start:
+            raise _fail(path, name, "period.end", "is before period.start")
+        if p["date_column"] in columns:
+            raise _fail(path, name, "period.date_column", "must be a payload column, not an identifier")
+        period = Period(start, end, str(p["date_column"]))
+
+    fmt = raw.get("format") or {}
+    if not isinstance(fmt, dict):
+        raise _fail(path, name, "format", "must be a mapping")
+    bad = sorted(set(fmt) - FORMAT_KEYS)
+    if bad:
+        raise _fail(path, name, f"format.{bad[0]}", f"unknown key (allowed: {', '.join(sorted(FORMAT_KEYS))})")
+    encoding = str(fmt.get("encoding", "utf-8"))
+    try:
+        "".encode(encoding)
+    except LookupError:
+        raise _fail(path, name, "format.encoding", f"'{encoding}' is not a known encoding") from None
+    delimiter = str(fmt.get("delimiter", ","))
+    if len(delimiter) != 1:
+        raise _fail(path, name, "format.delimiter", "must be a single character")
+
+    link = raw.get("link", True)
+    if not isinstance(link, bool):
+        raise _fail(path, name, "link", "must be true or false")
+    checks = raw.get("checks") or {}
+    if not isinstance(checks, dict):
+        raise _fail(path, name, "checks", "must be a mapping")
+    bad = sorted(set(checks) - CHECK_KEYS)
+    if bad:
+        raise _fail(path, name, f"checks.{bad[0]}", f"unknown key (allowed: {', '.join(sorted(CHECK_KEYS))})")
+
+    return Source(
+        name=name,
+        title=str(raw["title"]),
+        owner=None if raw.get("owner") is None else str(raw["owner"]),
+        role=raw["role"],
+        primacy=primacy,
+        load=raw["load"],
+        cadence=cadence,
+        period=period,
+        identifiers={k: str(v) for k, v in identifiers.items()},
+        encoding=encoding,
+        delimiter=delimiter,
+        link=link,
+        checks=dict(checks),
+    )
+
+
+def parse_registry(text: str, path: Path) -> Registry:
+    """Parse registry YAML text; `path` is only used in error messages."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise _fail(path, None, None, f"is not valid YAML: {exc}") from None
+    if not isinstance(doc, dict) or set(doc) != {"sources"}:
+        raise _fail(path, None, "sources", "the file must have exactly one top-level key, 'sources'")
+    entries = doc["sources"]
+    if not isinstance(entries, dict) or not entries:
+        raise _fail(path, None, "sources", "must map at least one source name to its entry")
+    sources: dict[str, Source] = {}
+    for name, raw in entries.items():
+        if not isinstance(name, str) or not name.isidentifier() or name != name.lower():
+            raise _fail(path, str(name), None, "source names must be lower-case snake_case identifiers")
+        sources[name] = _parse_source(path, name, raw)
+    masters = [s.name for s in sources.values() if s.is_master]
+    if len(masters) > 1:
+        raise _fail(path, masters[1], "role", f"at most one master is allowed (also: {masters[0]})")
+    if masters and not sources[masters[0]].link:
+        raise _fail(path, masters[0], "link", "the master source must be linked")
+    primacies = [s.primacy for s in sources.values()]
+    dupe = next((s for s in sources.values() if primacies.count(s.primacy) > 1), None)
+    if dupe:
+        raise _fail(path, dupe.name, "primacy", f"{dupe.primacy} is used by more than one source")
+    return Registry(path=path, sources=sources)
+
+
+def load_registry(path: Path | str) -> Registry:
+    """Read and validate the registry file."""
+    path = Path(path)
+    if not path.exists():
+        raise RegistryError(f"{path}: registry file not found (set DL_SOURCES_FILE)")
+    return parse_registry(path.read_text(encoding="utf-8"), path)

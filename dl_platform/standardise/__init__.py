@@ -1,0 +1,1 @@
+"""dbt wiring: standardisation, central flags and analyst marts as Dagster assets."""

@@ -1,0 +1,1 @@
+"""The synthetic NHS-like population with known truth (`dl-platform synth`)."""

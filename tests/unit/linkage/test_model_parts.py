@@ -1,0 +1,62 @@
+"""Config, comparisons, blocking rules and the household guard: pure functions."""
+
+import pytest
+
+from dl_platform.linkage.blocking import to_master_rules, training_rules, within_rules
+from dl_platform.linkage.comparisons import build_comparisons
+from dl_platform.linkage.config import LinkageConfig, load_config, parse_config
+from dl_platform.linkage.predict import guard_sql
+from dl_platform.linkage.train import needs_training
+
+ALL = ("nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode", "address")
+
+
+def test_config_file_parses_and_unknown_keys_fail():
+    cfg = load_config()
+    assert 0.5 < cfg.master_match_probability < 1
+    assert parse_config({"thresholds": {"bucket_match_probability": 0.9}}).bucket_match_probability == 0.9
+    with pytest.raises(ValueError, match="unknown key"):
+        parse_config({"thresholds": {"bucket_probability": 0.9}})
+    assert cfg.with_overrides(master_match_probability=None) == cfg
+
+
+def test_comparisons_follow_available_fields():
+    names = [c["output_column_name"] for c in build_comparisons(ALL)]
+    assert names == ["nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode_address"]
+    no_names = [c["output_column_name"] for c in build_comparisons(("date_of_birth", "postcode"))]
+    assert no_names == ["date_of_birth", "postcode_address"]
+    pc = build_comparisons(("postcode",))[0]
+    assert not any("address_l" in lvl["sql_condition"] for lvl in pc["comparison_levels"])
+
+
+def test_dob_comparison_has_swap_and_one_field_levels():
+    dob = build_comparisons(("date_of_birth",))[0]
+    labels = [lvl["label_for_charts"] for lvl in dob["comparison_levels"]]
+    assert "Day and month transposed" in labels and "One of day, month, year differs" in labels
+
+
+def test_blocking_never_uses_dob_alone_within_and_skips_missing_fields():
+    assert "l.date_of_birth = r.date_of_birth" not in within_rules(ALL)
+    assert "l.date_of_birth = r.date_of_birth and r.is_master" in to_master_rules(ALL)
+    rules = training_rules(("date_of_birth", "postcode"))
+    assert rules == ["l.date_of_birth = r.date_of_birth and l.postcode = r.postcode"]
+    assert not any("nhs_number" in r for r in within_rules(("given_name", "family_name")))
+
+
+def test_household_guard_needs_dob_or_given_name_and_vetoes_disagreement():
+    settings = {"comparisons": build_comparisons(ALL)}
+    sql = guard_sql(settings, LinkageConfig())
+    assert "gamma_date_of_birth <> 0" in sql and "gamma_given_name <> 0" in sql
+    assert "gamma_nhs_number > 0" in sql
+    relaxed = LinkageConfig(require_dob_or_given_name=False, veto_on_dob_disagreement=False,
+                            veto_on_given_name_disagreement=False)
+    assert guard_sql(settings, relaxed) == "true"
+
+
+def test_retraining_reasons():
+    cfg = LinkageConfig()
+    meta = {"fields": list(ALL), "model_version": cfg.model_version}
+    assert needs_training(meta, ALL, cfg, force=False) is None
+    assert needs_training(meta, ALL, cfg, force=True) == "requested"
+    assert needs_training(None, ALL, cfg, force=False) == "no saved model"
+    assert needs_training(meta, ALL[:-1], cfg, force=False) == "evidence fields changed"

@@ -1,0 +1,92 @@
+"""Linkage-check and parity logic on tiny frames, no Dagster."""
+
+import numpy as np
+import pandas as pd
+
+from dl_platform.quality import linkage_checks as lc
+from dl_platform.quality import parity
+from dl_platform.quality.linkage_inputs import truth_outcomes
+
+
+def record_person(rows):
+    return pd.DataFrame(rows, columns=["source", "record_id", "person_id", "link_step"])
+
+
+def test_match_rate_per_source_and_step_against_expected():
+    rp = record_person(
+        [("pds", f"p{i}", f"P{i}", "deterministic") for i in range(10)]
+        + [("hes", f"h{i}", f"P{i}", "deterministic") for i in range(7)]
+        + [("hes", "h7", "P1", "probabilistic"), ("hes", "h8", "B1", "bucket"), ("hes", "h9", "T1", "one_time")]
+    )
+    rates = lc.match_rates(rp)
+    hes = rates.set_index("source").loc["hes"]
+    assert (hes["records"], hes["deterministic"], hes["probabilistic"], hes["bucket"]) == (10, 7, 1, 1)
+    assert hes["match_rate"] == 0.8
+    out = lc.check_match_rate(rates, {"hes": 0.9, "pds": 0.9}, "pds")
+    assert not out.passed and "hes matched 80.0% of 10 records" in out.reason
+    assert lc.check_match_rate(rates, {"hes": 0.75}, "pds").passed
+
+
+def test_implausible_links_two_nhs_numbers_and_activity_after_death():
+    linked = pd.DataFrame({
+        "person_id": ["P1", "P1", "P2", "P2"],
+        "nhs_number": ["9434765919", "4010232137", "9434765919", None],
+        "date_of_death": pd.to_datetime([None, None, "2023-01-01", None]),
+        "activity_date": pd.to_datetime([None, None, None, "2023-05-01"]),
+    })
+    counts = lc.implausible_persons(linked)
+    assert counts == {"persons": 2, "two_nhs_numbers": 1, "two_dates_of_death": 0, "activity_after_death": 1}
+    out = lc.check_implausible(linked)
+    assert not out.passed and "two different valid NHS numbers" in out.reason
+    assert "9434765919" not in out.reason
+
+
+def test_cluster_bound_and_two_master_records():
+    rp = record_person([("pds", "a", "P1", "deterministic"), ("pds", "b", "P1", "deterministic"),
+                        ("hes", "c", "P2", "bucket")])
+    out = lc.check_cluster_size(rp, "pds", max_records=5)
+    assert not out.passed and "two or more master-register records" in out.reason
+    assert not lc.check_cluster_size(rp, None, max_records=1).passed
+    assert lc.check_cluster_size(rp.iloc[1:], "pds", max_records=5).passed
+
+
+def test_multiple_match_rate():
+    assert not lc.check_multiple_matches(pd.Series([True] * 5 + [False] * 95)).passed
+    assert lc.check_multiple_matches(pd.Series([False] * 100)).passed
+    assert "not applicable" in lc.check_multiple_matches(None).summary
+
+
+def biased(n=2000, seed=0, gap=0.15):
+    rng = np.random.default_rng(seed)
+    eth = rng.choice(["A", "B", "C"], n, p=[0.7, 0.2, 0.1])
+    rate = np.where(eth == "C", 0.95 - gap, 0.95)
+    return pd.DataFrame({"matched": rng.random(n) < rate, "ethnic_group": eth,
+                         "sex": rng.choice(["M", "F"], n)})
+
+
+def test_parity_fails_on_a_biased_group_and_passes_when_fair():
+    out = parity.check_parity(parity.parity_table(biased()))
+    assert not out.passed and "ethnic_group 'C'" in out.reason and "pp" in out.reason
+    fair = parity.check_parity(parity.parity_table(biased(gap=0.0)))
+    assert fair.passed, fair.reason
+
+
+def test_parity_ignores_small_groups():
+    frame = pd.DataFrame({"matched": [True] * 100 + [False] * 5, "sex": ["M"] * 100 + ["F"] * 5})
+    assert parity.check_parity(parity.parity_table(frame)).passed
+
+
+def test_precision_recall_by_group_against_truth():
+    records = pd.DataFrame({
+        "source": ["pds", "pds", "hes", "hes", "hes"],
+        "record_id": list("abcde"),
+        "person_id": ["P1", "P2", "P1", "P1", "B9"],
+        "person_key": [1, 2, 1, 2, 2],
+        "matched": [True, True, True, True, False],
+        "sex": ["M", "F", "M", "F", "F"],
+    })
+    truth = truth_outcomes(records, "pds")
+    assert truth["correct"].tolist() == [True, False, False]
+    pr = parity.precision_recall_by_group(truth, ("sex",)).set_index(["attribute", "group"])
+    assert pr.loc[("all", "all"), "precision"] == 0.5 and round(pr.loc[("all", "all"), "recall"], 4) == 0.3333
+    assert pr.loc[("sex", "F"), "recall"] == 0.0 and pr.loc[("sex", "M"), "recall"] == 1.0
