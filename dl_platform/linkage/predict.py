@@ -18,6 +18,8 @@ from dl_platform.linkage.config import LinkageConfig
 from dl_platform.linkage.inputs import TF_COLUMNS, TF_TABLE_PREFIX
 
 _uid = itertools.count()
+# Search only the reachable part of the right-hand table when it is this much larger.
+PREFILTER_RATIO = 4
 
 
 def comparison_names(settings: dict[str, Any]) -> tuple[str, ...]:
@@ -75,6 +77,19 @@ def _write_edges(conn: Any, predictions: Any, settings: dict[str, Any], cfg: Lin
     return int(conn.execute(f"select count(*) from {out}").fetchall()[0][0])
 
 
+def reachable_sql(left: str, right: str, rules: list[str]) -> str:
+    """SQL selecting the rows of `right` that some blocking rule pairs with a row of `left`.
+
+    Every pair Splink would generate has its right-hand record in this set, so scoring
+    against it gives exactly the same predictions; when `left` is a small delivery and
+    `right` the whole index, Splink then prepares thousands of records, not millions.
+    """
+    if not rules:  # no blocking: Splink compares every pair, so every row is reachable
+        return f"select * from {right}"
+    keys = " union ".join(f"select r.unique_id from {right} as r semi join {left} as l on ({rule})" for rule in rules)
+    return f"select * from {right} where unique_id in ({keys})"
+
+
 def score_between(
     conn: Any,
     db_api: Any,
@@ -103,15 +118,23 @@ def score_between(
     Returns:
         The number of guarded pairs kept.
     """
-    linker = _linker(db_api, settings, right)
+    searched = right
+    n_left, n_right = conn.execute(f"select (select count(*) from {left}), (select count(*) from {right})").fetchall()[0]
+    if rules and n_right > PREFILTER_RATIO * n_left:
+        searched = f"__dl_reach_{next(_uid)}"
+        conn.execute(f"create or replace temp table {searched} as {reachable_sql(left, right, rules)}")
+    linker = _linker(db_api, settings, searched)
     predictions = linker.inference.predict_between(
         _register(db_api, left),
-        _register(db_api, right),
+        _register(db_api, searched),
         blocking_rules_to_generate_predictions=rules,
         threshold_match_probability=min_probability,
         warning_mode="never",
     )
-    return _write_edges(conn, predictions, settings, cfg, out)
+    n = _write_edges(conn, predictions, settings, cfg, out)
+    if searched != right:
+        conn.execute(f"drop table if exists {searched}")
+    return n
 
 
 def score_within(

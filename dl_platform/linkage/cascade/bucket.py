@@ -54,10 +54,14 @@ def _score(conn: Any, db_api: Any, settings: dict[str, Any], fields: tuple[str, 
 
 
 def _cluster(conn: Any, db_api: Any, thr: float) -> None:
+    """Connected components over new records plus only the known persons they reach (a
+    known person no new record touches cannot change, so it is left out of the graph)."""
     conn.execute(
         f"""create or replace temp table {NODES} as
         select unique_id as node_id from {BUCKET}
-        union all select distinct '{PERSON_NODE}' || person_id from {KNOWN}"""
+        union all
+        select distinct '{PERSON_NODE}' || k.person_id
+        from {EDGES_KNOWN} e join {KNOWN} k on k.unique_id = e.unique_id_r where e.match_probability >= {thr}"""
     )
     conn.execute(
         f"""create or replace temp table {GRAPH} as

@@ -19,7 +19,7 @@ from dl_platform.linkage.cascade.deterministic import MASTER_PERSON
 from dl_platform.linkage.comparisons import COMPARISON_NAMES
 from dl_platform.linkage.config import LinkageConfig
 from dl_platform.linkage.inputs import LINK_INPUT
-from dl_platform.linkage.predict import score_between
+from dl_platform.linkage.predict import reachable_sql, score_between
 
 RESIDUAL = "__dl_residual"
 MASTER = "__dl_master"
@@ -47,23 +47,29 @@ def residual_table(conn: Any, out: str, non_master_only: bool = True) -> int:
     return int(conn.execute(f"select count(*) from {out}").fetchall()[0][0])
 
 
-def _placed_tables(conn: Any) -> int:
-    """`MASTER`: records of master persons (Splink input); `PLACED_PERSON`: their person."""
+def _placed_tables(conn: Any, rules: list[str]) -> int:
+    """`MASTER`: records of master persons (Splink input); `PLACED_PERSON`: their person.
+
+    Only records some blocking rule pairs with a residual record can be candidates, so on
+    an incremental run the search space is cut to those before anything is joined to
+    persons (`reachable_sql`): a small delivery never copies the whole index.
+    """
     conn.execute(
         f"""create or replace temp table __dl_master_anchor as
         select person_ref, min(unique_id) as master_uid from {MASTER_PERSON} group by person_ref"""
     )
+    conn.execute(f"create or replace temp table __dl_reachable as {reachable_sql(RESIDUAL, LINK_INPUT, rules)}")
     conn.execute(
         f"""create or replace temp table {PLACED_PERSON} as
         with placed as (
-            select unique_id, person_id as person_ref from {EXISTING}
+            select unique_id, person_id as person_ref from {EXISTING} semi join __dl_reachable using (unique_id)
             union all select unique_id, person_ref from {ASSIGN}
         )
         select p.unique_id, p.person_ref, a.master_uid from placed p join __dl_master_anchor a using (person_ref)"""
     )
     conn.execute(
         f"""create or replace temp table {MASTER} as
-        select i.* exclude (linkable) from {LINK_INPUT} i semi join {PLACED_PERSON} p using (unique_id)"""
+        select i.* exclude (linkable) from __dl_reachable i semi join {PLACED_PERSON} p using (unique_id)"""
     )
     return int(conn.execute(f"select count(*) from {MASTER}").fetchall()[0][0])
 
@@ -84,7 +90,8 @@ def link_to_master(
         Counts: residual records, scored pairs, records placed, multiple matches.
     """
     n_residual = residual_table(conn, RESIDUAL)
-    n_master = _placed_tables(conn)
+    rules = to_master_rules(fields)
+    n_master = _placed_tables(conn, rules) if n_residual else 0
     if n_residual == 0 or n_master == 0:
         conn.execute(
             f"""create or replace temp table {CANDIDATES} as
@@ -92,7 +99,7 @@ def link_to_master(
         )
         return {"residual": n_residual, "pairs": 0, "placed": 0, "multiple_match": 0}
     low = max(cfg.master_match_probability - cfg.sensitivity_delta, 0.0)
-    n_pairs = score_between(conn, db_api, settings, RESIDUAL, MASTER, to_master_rules(fields), low, cfg, EDGES)
+    n_pairs = score_between(conn, db_api, settings, RESIDUAL, MASTER, rules, low, cfg, EDGES)
     gammas = ", ".join(f"e.gamma_{c}" for c in COMPARISON_NAMES)
     conn.execute(
         f"""

@@ -31,6 +31,10 @@ from dl_platform.linkage.train import TrainedModel, load_or_train
 RECORD_PERSON = "mpi.record_person"
 DIAGNOSTICS = "mpi.link_diagnostics"
 PREVIOUS = "__dl_previous"
+_EMPTY_INDEX = (
+    "(select null::varchar source, null::varchar record_id, null::varchar person_id, "
+    "null::varchar link_step, null::double match_probability where false)"
+)
 
 
 @dataclass
@@ -44,23 +48,27 @@ class CascadeResult:
 
 
 def _prepare_index(conn: Any, relink: bool) -> int:
+    """`EXISTING`: indexed records still in the input (none on a relink); `NEW`: the rest.
+
+    Joins on (source, record_id) rather than building keys for every indexed record: an
+    incremental run should cost what its delivery costs, not what the index holds.
+    """
     exists = bool(table_columns(conn, RECORD_PERSON))
-    source = RECORD_PERSON if exists else None
-    conn.execute(
-        f"""create or replace temp table {PREVIOUS} as
-        select source || '|' || record_id as unique_id, person_id, link_step, match_probability
-        from {source or "(select null::varchar source, null::varchar record_id, null::varchar person_id, "
-              "null::varchar link_step, null::double match_probability where false)"}"""
-    )
-    keep = "false" if relink else "true"
+    if relink:  # reconcile_with_previous maps the new persons onto these
+        conn.execute(
+            f"""create or replace temp table {PREVIOUS} as
+            select source || '|' || record_id as unique_id, person_id, link_step, match_probability
+            from {RECORD_PERSON if exists else _EMPTY_INDEX}"""
+        )
+    index = RECORD_PERSON if exists and not relink else _EMPTY_INDEX
     conn.execute(
         f"""create or replace temp table {EXISTING} as
-        select p.unique_id, p.person_id, p.link_step, p.match_probability, i.is_master
-        from {PREVIOUS} p join {LINK_INPUT} i using (unique_id) where {keep}"""
+        select i.unique_id, p.person_id, p.link_step, p.match_probability, i.is_master
+        from {index} p join {LINK_INPUT} i using (source, record_id)"""
     )
     conn.execute(
         f"""create or replace temp table {NEW} as
-        select * from {LINK_INPUT} where unique_id not in (select unique_id from {EXISTING})"""
+        select * from {LINK_INPUT} i anti join {EXISTING} e using (unique_id)"""
     )
     return int(conn.execute(f"select count(*) from {NEW}").fetchall()[0][0])
 
@@ -90,11 +98,13 @@ def _write_outputs(conn: Any, run_id: str, revision: int, relink: bool) -> None:
         conn.execute(f"create or replace table {RECORD_PERSON} as {new_rp}")
         conn.execute(f"create or replace table {DIAGNOSTICS} as {new_diag}")
         return
-    for table in (RECORD_PERSON, DIAGNOSTICS):
-        conn.execute(
-            f"""delete from {table} t where not exists (
-                select 1 from {EXISTING} e where e.unique_id = t.source || '|' || t.record_id)"""
-        )
+    n_indexed, n_kept = conn.execute(f"select (select count(*) from {RECORD_PERSON}), (select count(*) from {EXISTING})").fetchall()[0]
+    if n_indexed != n_kept:  # records withdrawn from their source since the last run leave the index
+        for table in (RECORD_PERSON, DIAGNOSTICS):
+            conn.execute(
+                f"""delete from {table} t where not exists (
+                    select 1 from {LINK_INPUT} i where i.source = t.source and i.record_id = t.record_id)"""
+            )
     conn.execute(f"insert into {RECORD_PERSON} by name {new_rp}")
     conn.execute(f"insert into {DIAGNOSTICS} by name {new_diag}")
 
