@@ -8,9 +8,10 @@ each delivery file and each organisation code the payload carries.
 from __future__ import annotations
 
 import pandas as pd
+from scipy.stats import binom
 
 from dl_platform.quality.outcome import CheckOutcome
-from dl_platform.quality.thresholds import GROUP_MIN_RECORDS, GROUP_SHARE_FACTOR
+from dl_platform.quality.thresholds import GROUP_ALPHA, GROUP_MIN_RECORDS, GROUP_SHARE_FACTOR
 from dl_platform.quality.validity import field_valid
 
 NAME = "identifier_completeness"
@@ -38,12 +39,15 @@ def _group_failures(
         for field, minimum in minimums.items():
             if field not in valid:
                 continue
-            stats = valid[field].groupby(keys.to_numpy()).agg(["mean", "size"])
-            bad = stats[(stats["size"] >= GROUP_MIN_RECORDS) & (stats["mean"] < minimum * GROUP_SHARE_FACTOR)]
+            stats = valid[field].groupby(keys.to_numpy()).agg(["sum", "mean", "size"])
+            floor = minimum * GROUP_SHARE_FACTOR
+            chance = binom.cdf(stats["sum"], stats["size"], floor)
+            bad = stats[(stats["size"] >= GROUP_MIN_RECORDS) & (stats["mean"] < floor) & (chance < GROUP_ALPHA)]
             for group, row in bad.iterrows():
                 failures.append({
                     "field": field, "dimension": dimension, "group": str(group),
                     "records": int(row["size"]), "share": round(float(row["mean"]), 4),
+                    "p_value": float(f"{chance[stats.index.get_loc(group)]:.2g}"),
                 })
     return failures
 
@@ -64,7 +68,8 @@ def check_completeness(
 
     Returns:
         Fails when a field's overall share is below its minimum, or when a group of at least
-        `GROUP_MIN_RECORDS` rows falls below half of it; the reason names field and group.
+        `GROUP_MIN_RECORDS` rows falls below half of it by more than chance explains
+        (binomial p < `GROUP_ALPHA`); the reason names field and group.
     """
     fields = [f for f in minimums if f in identifiers.columns]
     if identifiers.empty or not fields:
@@ -81,7 +86,7 @@ def check_completeness(
     reasons += [
         f"{LABELS.get(g['field'], g['field'])} is present and valid for only {g['share']:.1%} of the "
         f"{g['records']} records from {g['dimension']} '{g['group']}' (minimum for a group: "
-        f"{minimums[g['field']] * GROUP_SHARE_FACTOR:.0%})"
+        f"{minimums[g['field']] * GROUP_SHARE_FACTOR:.0%}; chance of so few by luck p={g['p_value']})"
         for g in group_failures[:5]
     ]
     if len(group_failures) > 5:

@@ -48,8 +48,12 @@ SEX_MIN_RECORDS = 50
 SEX_MAX_SINGLE_SHARE = 0.99
 # A provider/organisation group is judged for completeness only when it has this many rows.
 GROUP_MIN_RECORDS = 20
-# A group fails when its share is below this fraction of the source minimum.
+# A group fails when its share is below this fraction of the source minimum...
 GROUP_SHARE_FACTOR = 0.5
+# ...and chance cannot explain it: the binomial probability of so few valid values, were
+# the group's true share at that floor, is below this. 1 valid of 21 against a floor of
+# 15% (p = 0.16) is a small group's bad luck; 0 of 30 against 25% (p = 2e-4) is a fault.
+GROUP_ALPHA = 0.001
 # A month with no records is only a gap when the source averages this many records a month:
 # at a mean of 10 a month, chance alone empties a month with probability e^-10 (~5e-5).
 MISSING_MONTH_MIN_MEAN = 10

@@ -55,6 +55,19 @@ def test_completeness_fails_for_a_provider_without_nhs_numbers_even_when_overall
     assert clean.passed
 
 
+def test_completeness_tells_a_small_groups_bad_luck_from_a_fault():
+    def outcome(n_group: int, valid_in_group: int):
+        nhs = pd.Series(["9434765919"] * 500 + [None] * n_group)
+        nhs.iloc[500 : 500 + valid_in_group] = "9434765919"
+        org = pd.Series(["RR8"] * 500 + ["RAE"] * n_group)
+        ident = pd.DataFrame({"record_id": [str(i) for i in range(len(nhs))], "nhs_number": nhs})
+        return completeness.check_completeness(ident, {"nhs_number": 0.3}, TODAY, {"organisation": org})
+
+    assert outcome(21, 1).passed  # 1 of 21 against a 15% floor: p = 0.16
+    failed = outcome(300, 14)  # the same share over 300 records cannot be chance
+    assert not failed.passed and "organisation 'RAE'" in failed.reason and "p=" in failed.reason
+
+
 def test_completeness_overall_minimum():
     ident = pd.DataFrame({"record_id": list("abcd"), "date_of_birth": ["1980-01-01", "31/02/1980", None, "x"]})
     out = completeness.check_completeness(ident, {"date_of_birth": 0.9}, TODAY)
