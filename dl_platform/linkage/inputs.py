@@ -81,13 +81,31 @@ def tf_table_sql(col: str) -> str:
     )
 
 
-def build_link_input(conn: Any, cfg: LinkageConfig, source_table: str = INPUT_TABLE) -> dict[str, int]:
-    """Create the temp table `LINK_INPUT`: one row per linked record, Splink-ready.
+def create_temp(conn: Any, name: str, select_sql: str, view: bool = False) -> None:
+    """(Re)create temp relation `name` as a table or a view, whichever it was before.
+
+    DuckDB will not replace a table with a view of the same name, and one connection may
+    build `LINK_INPUT` as a table (full run) and then as a view (incremental run).
+    """
+    if conn.execute("select count(*) from duckdb_tables() where temporary and table_name = ?", [name]).fetchall()[0][0]:
+        conn.execute(f"drop table {name}")
+    if conn.execute("select count(*) from duckdb_views() where temporary and view_name = ?", [name]).fetchall()[0][0]:
+        conn.execute(f"drop view {name}")
+    conn.execute(f"create temp {'view' if view else 'table'} {name} as {select_sql}")
+
+
+def build_link_input(
+    conn: Any, cfg: LinkageConfig, source_table: str = INPUT_TABLE, materialize: bool = True
+) -> dict[str, int]:
+    """Create `LINK_INPUT`: one row per linked record, Splink-ready.
 
     Args:
         conn: An open warehouse connection.
         cfg: Linkage configuration (for the linkable rule).
         source_table: The standardised identifiers table.
+        materialize: a temp table (training, full runs: every row is read many times) or
+            a view (incremental runs read the whole input only through a few joins, so
+            copying millions of rows would cost more than the delivery's linkage).
 
     Returns:
         Non-null counts per evidence field (which fields the model can use).
@@ -98,9 +116,10 @@ def build_link_input(conn: Any, cfg: LinkageConfig, source_table: str = INPUT_TA
     cols = {name: _column(present, name) for name in FIELD_TYPES}
     valid = cols["nhs_number_valid"]
     given = cols["given_name"]
-    conn.execute(
+    create_temp(
+        conn,
+        LINK_INPUT,
         f"""
-        create or replace temp table {LINK_INPUT} as
         with base as (
             select
                 source || '|' || record_id as unique_id,
@@ -125,7 +144,8 @@ def build_link_input(conn: Any, cfg: LinkageConfig, source_table: str = INPUT_TA
             where coalesce(link_enabled, true)
         )
         select *, {linkable_sql(cfg)} as linkable from base
-        """
+        """,
+        view=not materialize,
     )
     for col in TF_COLUMNS:
         conn.execute(tf_table_sql(col))

@@ -9,4 +9,6 @@ ASSIGN = "__dl_assign"
 DIAG = "__dl_diag"
 NEW = "__dl_new"
 EXISTING = "__dl_existing"
+# Splink-ready records earlier runs left in the bucket (built once a run; adopt and bucket read it).
+KNOWN_BUCKET = "__dl_known_bucket"
 NEW_REF = "new:"

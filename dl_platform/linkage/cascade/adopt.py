@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from dl_platform.linkage.blocking import to_master_rules
-from dl_platform.linkage.cascade import ASSIGN, EXISTING, NEW, NEW_REF
+from dl_platform.linkage.cascade import ASSIGN, EXISTING, KNOWN_BUCKET, NEW, NEW_REF
 from dl_platform.linkage.cascade.deterministic import MASTER_PERSON
 from dl_platform.linkage.config import LinkageConfig
-from dl_platform.linkage.inputs import LINK_INPUT
 from dl_platform.linkage.predict import score_between
 
 
@@ -27,20 +26,15 @@ def adopt_bucket_persons(
         The number of new master persons that adopted an existing bucket person.
     """
     conn.execute(
-        f"""create or replace temp table __dl_adopt_known as
-        select i.* exclude (linkable) from {LINK_INPUT} i join {EXISTING} e using (unique_id)
-        where e.link_step = 'bucket'"""
-    )
-    conn.execute(
         f"""create or replace temp table __dl_adopt_new as
         select n.* exclude (linkable) from {NEW} n join {ASSIGN} a using (unique_id)
         where n.is_master and starts_with(a.person_ref, '{NEW_REF}')"""
     )
-    sizes = conn.execute("select (select count(*) from __dl_adopt_known), (select count(*) from __dl_adopt_new)")
+    sizes = conn.execute(f"select (select count(*) from {KNOWN_BUCKET}), (select count(*) from __dl_adopt_new)")
     n_known, n_new = sizes.fetchall()[0]
     if not n_known or not n_new:
         return 0
-    score_between(conn, db_api, settings, "__dl_adopt_new", "__dl_adopt_known", to_master_rules(fields),
+    score_between(conn, db_api, settings, "__dl_adopt_new", KNOWN_BUCKET, to_master_rules(fields),
                   cfg.master_match_probability, cfg, "__dl_adopt_edges")
     conn.execute(
         f"""create or replace temp table __dl_adopt_map as

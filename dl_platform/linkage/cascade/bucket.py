@@ -14,7 +14,7 @@ from typing import Any
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 
 from dl_platform.linkage.blocking import within_rules
-from dl_platform.linkage.cascade import ASSIGN, DIAG, EXISTING, NEW_REF
+from dl_platform.linkage.cascade import ASSIGN, DIAG, EXISTING, KNOWN_BUCKET, NEW_REF
 from dl_platform.linkage.cascade.probabilistic import CANDIDATES, attempted_sql, residual_table
 from dl_platform.linkage.comparisons import COMPARISON_NAMES
 from dl_platform.linkage.config import LinkageConfig
@@ -31,11 +31,19 @@ BEST = "__dl_bucket_best"
 PERSON_NODE = "person:"
 
 
+def build_known_bucket(conn: Any) -> None:
+    """`KNOWN_BUCKET`: the input fields of records earlier runs placed in the bucket."""
+    conn.execute(
+        f"""create or replace temp table {KNOWN_BUCKET} as
+        select i.* exclude (linkable) from {LINK_INPUT} i
+        semi join (select unique_id from {EXISTING} where link_step = 'bucket') e using (unique_id)"""
+    )
+
+
 def _known_bucket_records(conn: Any) -> int:
     conn.execute(
         f"""create or replace temp table {KNOWN} as
-        select i.* exclude (linkable), e.person_id from {LINK_INPUT} i join {EXISTING} e using (unique_id)
-        where e.link_step = 'bucket'"""
+        select k.*, e.person_id from {KNOWN_BUCKET} k join {EXISTING} e using (unique_id)"""
     )
     return int(conn.execute(f"select count(*) from {KNOWN}").fetchall()[0][0])
 
@@ -46,8 +54,7 @@ def _score(conn: Any, db_api: Any, settings: dict[str, Any], fields: tuple[str, 
     rules = within_rules(fields)
     n = score_within(conn, db_api, settings, BUCKET, rules, low, cfg, EDGES_WITHIN)
     if n_known:
-        conn.execute(f"create or replace temp table __dl_known_input as select * exclude (person_id) from {KNOWN}")
-        n += score_between(conn, db_api, settings, BUCKET, "__dl_known_input", rules, low, cfg, EDGES_KNOWN)
+        n += score_between(conn, db_api, settings, BUCKET, KNOWN_BUCKET, rules, low, cfg, EDGES_KNOWN)
     else:
         conn.execute(f"create or replace temp table {EDGES_KNOWN} as select * from {EDGES_WITHIN} limit 0")
     return n
