@@ -22,20 +22,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dl_platform.sources.reader import file_sha256
+
 RELEASE_MARKER = "release.json"
 _VERSION = re.compile(r"^v(\d+)$")
 
 
 class ReleasedVersionError(RuntimeError):
     """An attempt to write into a released (immutable) version."""
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def versions(project_dir: Path) -> list[Path]:
@@ -132,7 +126,7 @@ def write_version(
     for stem, frame in files.items():
         path = staging / f"{stem}.parquet"
         write_parquet(frame, path)
-        checksums[path.name], rows[path.name] = sha256_file(path), len(frame)
+        checksums[path.name], rows[path.name] = file_sha256(path), len(frame)
     content = hashlib.sha256(
         json.dumps(
             {

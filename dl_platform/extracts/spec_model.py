@@ -11,17 +11,12 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from dl_platform.sources.registry import STANDARD_FIELDS
+
 LEGAL_BASES = ("consent", "s251", "anonymous")
 PERMISSIONS = ("perm_nhse_linkage", "perm_gp_data", "perm_hes_data")
-FILE1_FIELDS = (
-    "nhs_number",
-    "given_name",
-    "family_name",
-    "date_of_birth",
-    "sex",
-    "postcode",
-    "address",
-)
+# File 1 may carry any standard identifier field the registry maps (not the record key).
+FILE1_FIELDS = tuple(f for f in STANDARD_FIELDS if f != "record_id")
 # Never allowed in File 2, whatever a spec asks for (DOMAIN.md, split-file protocol).
 DIRECT_IDENTIFIERS = frozenset(
     {

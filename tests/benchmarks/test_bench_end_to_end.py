@@ -14,7 +14,7 @@ SIZES = [int(x) for x in os.environ.get("DL_BENCH_E2E_SIZES", "10000,100000").sp
 @pytest.mark.bench
 @pytest.mark.parametrize("persons", SIZES)
 def test_bench_demo_end_to_end(persons, tmp_path):
-    env = {"DL_DATA_DIR": str(tmp_path / "data"), "DL_DUCKDB_MEMORY_LIMIT": "8GB"}
+    env = {"DL_DATA_DIR": str(tmp_path / "data")}  # platform defaults: what a user gets
     run = measure(
         f"from dl_platform.cli import main\nassert main(['demo', '--persons', '{persons}']) == 0",
         env, timeout=5400,

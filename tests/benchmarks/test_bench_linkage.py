@@ -74,6 +74,9 @@ def _platform(data_dir: Path) -> dict:
         conn.execute("drop schema if exists mpi cascade")
         run_cascade(conn, db_api, cfg, models, "bench-99")
         conn.execute(f"create or replace table {table} as select * from intermediate.__bench_full")
+    # The delivery arrives in a later run: a new connection, as the asset opens one per run.
+    with wh.get_connection() as conn:
+        db_api = wh.splink_db_api(conn)
         t = time.monotonic()
         incremental = run_cascade(conn, db_api, cfg, models, "bench-1pct")
         incremental_seconds = time.monotonic() - t

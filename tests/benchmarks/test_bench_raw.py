@@ -28,7 +28,7 @@ print("ROWS", rows)
 @pytest.mark.bench
 @pytest.mark.parametrize("persons", SIZES)
 def test_bench_generate_and_raw_load(persons, tmp_path):
-    env = {"DL_DATA_DIR": str(tmp_path / "data"), "DL_DUCKDB_MEMORY_LIMIT": "8GB"}
+    env = {"DL_DATA_DIR": str(tmp_path / "data")}  # platform defaults: what a user gets
     gen = measure(
         f"from dl_platform.cli import main; main(['synth', '--persons', '{persons}', '--seed', '7', "
         f"'--out', r'{tmp_path / 'data'}'])",

@@ -15,6 +15,7 @@ from dl_platform.extracts.pseudonymise import project_key, study_ids
 from dl_platform.extracts.spec import DIRECT_IDENTIFIERS, load_projects
 from dl_platform.resources import open_warehouse
 from dl_platform.settings import DEFAULT_PROJECTS_DIR, get_settings
+from dl_platform.sources.reader import file_sha256
 from tests.unit.extracts.synthetic_marts import deliver_optout_delta, write_warehouse
 
 KEY = "unit-test-key"
@@ -263,4 +264,4 @@ def test_release_needs_every_flag_reviewed_then_is_recorded_and_frozen(env, caps
     assert rebuilt.created and rebuilt.version_dir != env[CONSENT.id].version_dir
     m = json.loads((env[CONSENT.id].version_dir / "manifest.json").read_text())
     for name, digest in m["sha256"].items():
-        assert manifest.sha256_file(env[CONSENT.id].version_dir / name) == digest
+        assert file_sha256(env[CONSENT.id].version_dir / name) == digest
