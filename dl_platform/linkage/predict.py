@@ -100,6 +100,7 @@ def score_between(
     min_probability: float,
     cfg: LinkageConfig,
     out: str,
+    prefilter: bool = True,
 ) -> int:
     """Guarded, scored pairs between two tables (never within either), into `out`.
 
@@ -114,13 +115,15 @@ def score_between(
         cfg: Linkage configuration (guards).
         out: Temp table to create with unique_id_l (left), unique_id_r (right),
             match_weight, match_probability and gamma_<comparison> columns.
+        prefilter: cut `right` to the rows the rules reach from `left` when it is much
+            larger; False when the caller built `right` that way already.
 
     Returns:
         The number of guarded pairs kept.
     """
     searched = right
     n_left, n_right = conn.execute(f"select (select count(*) from {left}), (select count(*) from {right})").fetchall()[0]
-    if rules and n_right > PREFILTER_RATIO * n_left:
+    if prefilter and rules and n_right > PREFILTER_RATIO * n_left:
         searched = f"__dl_reach_{next(_uid)}"
         conn.execute(f"create or replace temp table {searched} as {reachable_sql(left, right, rules)}")
     linker = _linker(db_api, settings, searched)

@@ -99,7 +99,8 @@ def link_to_master(
         )
         return {"residual": n_residual, "pairs": 0, "placed": 0, "multiple_match": 0}
     low = max(cfg.master_match_probability - cfg.sensitivity_delta, 0.0)
-    n_pairs = score_between(conn, db_api, settings, RESIDUAL, MASTER, rules, low, cfg, EDGES)
+    # MASTER holds only records the rules reach from RESIDUAL (_placed_tables): no second cut.
+    n_pairs = score_between(conn, db_api, settings, RESIDUAL, MASTER, rules, low, cfg, EDGES, prefilter=False)
     gammas = ", ".join(f"e.gamma_{c}" for c in COMPARISON_NAMES)
     conn.execute(
         f"""

@@ -98,7 +98,7 @@ def _prepare_index(conn: Any, relink: bool, incremental: bool) -> tuple[int, boo
             "select null::varchar unique_id, null::varchar person_id, null::varchar link_step, "
             "null::double match_probability, null::boolean is_master where false",
         )
-        create_temp(conn, NEW, f"select * from {LINK_INPUT}")
+        create_temp(conn, NEW, f"select * from {LINK_INPUT}", view=True)  # every record is new: no copy
         return int(conn.execute(f"select count(*) from {NEW}").fetchall()[0][0]), False
     create_temp(conn, NEW, f"select * from {LINK_INPUT} i anti join {RECORD_INDEX} x using (unique_id)")
     n_new, n_input, n_index = conn.execute(
