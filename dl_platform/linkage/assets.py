@@ -64,7 +64,8 @@ def linkage_model(
 ) -> dg.MaterializeResult:
     """The trained Splink model (settings JSON under `models/`, with metadata: trained-on
     counts, Splink version, time, revision). Reused until retraining is requested, the
-    evidence fields change or the model version moves on; charts in `reports/linkage/`."""
+    evidence fields change, the model version moves on or the data drifts (`drift`: the
+    population doubled, or a field's completeness moved); charts in `reports/linkage/`."""
     s = get_settings()
     cfg = load_config()
     with warehouse.get_connection() as conn:

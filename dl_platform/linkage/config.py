@@ -33,6 +33,9 @@ class LinkageConfig:
     em_max_pairs: int = 500_000
     seed: int = 42
     model_version: int = 1
+    retrain_growth: float = 2.0
+    retrain_completeness_shift: float = 0.15
+    retrain_min_records: int = 10_000
     min_fields_without_nhs_number: int = 2
 
     def with_overrides(self, **overrides: Any) -> LinkageConfig:

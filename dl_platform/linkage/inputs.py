@@ -18,7 +18,7 @@ LINK_INPUT = "__dl_link_input"
 TF_TABLE_PREFIX = "__dl_tf_"
 # Columns whose agreement is weighted by how common the value is.
 TF_COLUMNS = ("given_name", "family_name", "postcode")
-# Standardised columns the comparisons read, with their SQL type when absent.
+# Standardised columns the linkage reads, with their SQL type when absent.
 FIELD_TYPES: dict[str, str] = {
     "nhs_number": "varchar",
     "nhs_number_valid": "boolean",
@@ -33,6 +33,7 @@ FIELD_TYPES: dict[str, str] = {
     "postcode_sector": "varchar",
     "postcode_outward": "varchar",
     "address": "varchar",
+    "loaded_at": "timestamp",
 }
 # Fields that may carry evidence; a field with no values anywhere gets no comparison.
 EVIDENCE_FIELDS = ("nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode", "address")
@@ -51,7 +52,7 @@ def table_columns(conn: Any, qualified: str) -> list[str]:
 
 def _column(present: list[str], name: str) -> str:
     if name in present:
-        return f"cast({name} as {FIELD_TYPES[name]})" if name == "date_of_birth" else name
+        return f"cast({name} as {FIELD_TYPES[name]})" if name in ("date_of_birth", "loaded_at") else name
     return f"cast(null as {FIELD_TYPES[name]})"
 
 
@@ -81,34 +82,33 @@ def tf_table_sql(col: str) -> str:
     )
 
 
+def is_table(conn: Any, name: str) -> bool:
+    """`name` (temp, or `schema.table`) is a table, not a view: it has a cheap `rowid`."""
+    schema, _, table = name.rpartition(".")
+    where = "schema_name = ?" if schema else "temporary"
+    params = [table, schema] if schema else [table]
+    return bool(conn.execute(f"select count(*) from duckdb_tables() where table_name = ? and {where}", params)
+                .fetchall()[0][0])
+
+
 def create_temp(conn: Any, name: str, select_sql: str, view: bool = False) -> None:
     """(Re)create temp relation `name` as a table or a view, whichever it was before.
 
     DuckDB will not replace a table with a view of the same name, and one connection may
     build `LINK_INPUT` as a table (full run) and then as a view (incremental run).
     """
-    if conn.execute("select count(*) from duckdb_tables() where temporary and table_name = ?", [name]).fetchall()[0][0]:
+    if is_table(conn, name):
         conn.execute(f"drop table {name}")
     if conn.execute("select count(*) from duckdb_views() where temporary and view_name = ?", [name]).fetchall()[0][0]:
         conn.execute(f"drop view {name}")
     conn.execute(f"create temp {'view' if view else 'table'} {name} as {select_sql}")
 
 
-def build_link_input(
-    conn: Any, cfg: LinkageConfig, source_table: str = INPUT_TABLE, materialize: bool = True
-) -> dict[str, int]:
-    """Create `LINK_INPUT`: one row per linked record, Splink-ready.
+def shaped_sql(conn: Any, cfg: LinkageConfig, source_table: str = INPUT_TABLE, where: str = "true") -> str:
+    """SELECT of the Splink-ready rows of `source_table` (linked sources only) matching `where`.
 
-    Args:
-        conn: An open warehouse connection.
-        cfg: Linkage configuration (for the linkable rule).
-        source_table: The standardised identifiers table.
-        materialize: a temp table (training, full runs: every row is read many times) or
-            a view (incremental runs read the whole input only through a few joins, so
-            copying millions of rows would cost more than the delivery's linkage).
-
-    Returns:
-        Non-null counts per evidence field (which fields the model can use).
+    `loaded_at` (when the record's delivery was loaded) is kept so that an incremental run
+    can find what arrived since the last one.
     """
     present = table_columns(conn, source_table)
     if not present:
@@ -116,10 +116,7 @@ def build_link_input(
     cols = {name: _column(present, name) for name in FIELD_TYPES}
     valid = cols["nhs_number_valid"]
     given = cols["given_name"]
-    create_temp(
-        conn,
-        LINK_INPUT,
-        f"""
+    return f"""
         with base as (
             select
                 source || '|' || record_id as unique_id,
@@ -139,14 +136,40 @@ def build_link_input(
                     as postcode_sector,
                 coalesce({cols['postcode_outward']}, split_part({cols['postcode']}, ' ', 1))
                     as postcode_outward,
-                {cols['address']} as address
+                {cols['address']} as address,
+                {cols['loaded_at']} as loaded_at
             from {source_table}
-            where coalesce(link_enabled, true)
+            where coalesce(link_enabled, true) and ({where})
         )
         select *, {linkable_sql(cfg)} as linkable from base
-        """,
-        view=not materialize,
-    )
+        """
+
+
+def build_link_input(
+    conn: Any, cfg: LinkageConfig, source_table: str = INPUT_TABLE, materialize: bool = True
+) -> dict[str, int]:
+    """Create `LINK_INPUT` from the standardised table: one row per linked record, Splink-ready.
+
+    Args:
+        conn: An open warehouse connection.
+        cfg: Linkage configuration (for the linkable rule).
+        source_table: The standardised identifiers table.
+        materialize: a temp table (training, full runs: every row is read many times) or
+            a view (read once, e.g. to rebuild the record index).
+
+    Returns:
+        Non-null counts per evidence field (which fields the model can use).
+    """
+    create_temp(conn, LINK_INPUT, shaped_sql(conn, cfg, source_table), view=not materialize)
+    return describe_link_input(conn)
+
+
+def describe_link_input(conn: Any) -> dict[str, int]:
+    """Term-frequency tables and non-null counts per evidence field of `LINK_INPUT`.
+
+    The frequencies are those of the whole population, so scoring a small delivery against
+    the index weighs a common name as common.
+    """
     for col in TF_COLUMNS:
         conn.execute(tf_table_sql(col))
     selects = ", ".join(f"count({f}) as {f}" for f in EVIDENCE_FIELDS)

@@ -15,7 +15,7 @@ from splink import Linker
 
 from dl_platform.linkage.comparisons import COMPARISON_NAMES, ELSE_LEVEL
 from dl_platform.linkage.config import LinkageConfig
-from dl_platform.linkage.inputs import TF_COLUMNS, TF_TABLE_PREFIX
+from dl_platform.linkage.inputs import TF_COLUMNS, TF_TABLE_PREFIX, is_table
 
 _uid = itertools.count()
 # Search only the reachable part of the right-hand table when it is this much larger.
@@ -77,17 +77,19 @@ def _write_edges(conn: Any, predictions: Any, settings: dict[str, Any], cfg: Lin
     return int(conn.execute(f"select count(*) from {out}").fetchall()[0][0])
 
 
-def reachable_sql(left: str, right: str, rules: list[str]) -> str:
-    """SQL selecting the rows of `right` that some blocking rule pairs with a row of `left`.
+def reachable_sql(left: str, right: str, rules: list[str], key: str = "unique_id", select: str = "r.*") -> str:
+    """SQL selecting (`select`, alias r) the rows of `right` some blocking rule pairs with a row
+    of `left`.
 
     Every pair Splink would generate has its right-hand record in this set, so scoring
     against it gives exactly the same predictions; when `left` is a small delivery and
     `right` the whole index, Splink then prepares thousands of records, not millions.
+    `key` identifies rows of `right`: `rowid` (a table) is far cheaper to collect than text.
     """
     if not rules:  # no blocking: Splink compares every pair, so every row is reachable
-        return f"select * from {right}"
-    keys = " union ".join(f"select r.unique_id from {right} as r semi join {left} as l on ({rule})" for rule in rules)
-    return f"select * from {right} where unique_id in ({keys})"
+        return f"select {select} from {right} as r"
+    keys = " union ".join(f"select r.{key} from {right} as r semi join {left} as l on ({rule})" for rule in rules)
+    return f"select {select} from {right} as r where r.{key} in ({keys})"
 
 
 def score_between(
@@ -125,7 +127,8 @@ def score_between(
     n_left, n_right = conn.execute(f"select (select count(*) from {left}), (select count(*) from {right})").fetchall()[0]
     if prefilter and rules and n_right > PREFILTER_RATIO * n_left:
         searched = f"__dl_reach_{next(_uid)}"
-        conn.execute(f"create or replace temp table {searched} as {reachable_sql(left, right, rules)}")
+        key = "rowid" if is_table(conn, right) else "unique_id"
+        conn.execute(f"create or replace temp table {searched} as {reachable_sql(left, right, rules, key)}")
     linker = _linker(db_api, settings, searched)
     predictions = linker.inference.predict_between(
         _register(db_api, left),

@@ -18,11 +18,14 @@ from typing import Any
 
 import splink
 from splink import Linker
+from splink.internals.exceptions import EMTrainingException
 
-from dl_platform.linkage.blocking import training_rules, within_rules
+from dl_platform.linkage.blocking import rules_for, training_rules, within_rules
 from dl_platform.linkage.comparisons import build_comparisons
 from dl_platform.linkage.config import LinkageConfig
-from dl_platform.linkage.inputs import LINK_INPUT
+from dl_platform.linkage.inputs import EVIDENCE_FIELDS, LINK_INPUT
+
+log = logging.getLogger(__name__)
 
 MODEL_FILE = "linkage_model.json"
 META_FILE = "linkage_model.meta.json"
@@ -91,18 +94,59 @@ def train_model(
     prior_rules = _prior_rules(fields)
     if prior_rules:
         linker.training.estimate_probability_two_random_records_match(prior_rules, recall=0.9)
+        if not 0 < linker._settings_obj._probability_two_random_records_match < 1:  # no rule matched any pair
+            log.warning("deterministic rules found no matching pairs; prior left at %s", DEFAULT_PRIOR)
+            linker._settings_obj._probability_two_random_records_match = DEFAULT_PRIOR
     # One chunk: the chunked probe re-samples until rare levels are seen, doubling the cost.
     linker.training.estimate_u_using_random_sampling(max_pairs=cfg.u_max_pairs, seed=cfg.seed, num_chunks=1)
     # Sampling EM pairs has a fixed probe cost: only worth it when blocks could be large.
     em_max_pairs = cfg.em_max_pairs if n_records > 100_000 else None
-    for rule in training_rules(fields):
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True, max_pairs=em_max_pairs
+    rules = training_rules(fields)
+    # A block with no pairs in this data (no shared NHS numbers, say) teaches nothing: skip it
+    # and let the names block, kept in reserve, teach what it would have.
+    spare = [r for r in rules_for(("names",), fields) if r not in rules]
+    trained: list[str] = []
+    for rule in rules + spare:
+        if rule in spare and len(trained) == len(rules):
+            break
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, max_pairs=em_max_pairs
+            )
+            trained.append(rule)
+        except EMTrainingException:
+            log.warning("training block %r has no record pairs in this data; skipped", rule)
+    if not trained:
+        raise RuntimeError(
+            f"linkage model: none of the training blocks {rules + spare} pairs any records in {table}; "
+            "the data is too small or carries too few identifiers to train on"
         )
     return linker.misc.save_model_to_json()
 
 
-def needs_training(meta: dict[str, Any] | None, fields: tuple[str, ...], cfg: LinkageConfig, force: bool) -> str | None:
+def drift(trained_on: dict[str, Any], counts: dict[str, int], cfg: LinkageConfig) -> str | None:
+    """How the data moved away from what the model was trained on, when it moved enough to
+    retrain: the population grew by `retrain_growth` times, or a field's completeness (share
+    of records carrying it) shifted by `retrain_completeness_shift` or more — provided there are
+    `retrain_min_records` to train on."""
+    before, now = int(trained_on.get("records", 0)), int(counts.get("records", 0))
+    if now < cfg.retrain_min_records:  # too few records to train a better model than the saved one
+        return None
+    if before and now >= cfg.retrain_growth * before:
+        return f"data drift: {now} records, {now / before:.1f}x the {before} trained on"
+    if not before or not now:
+        return None
+    for f in EVIDENCE_FIELDS:
+        shift = counts.get(f, 0) / now - int(trained_on.get(f, 0)) / before
+        if abs(shift) >= cfg.retrain_completeness_shift:
+            return f"data drift: {f} completeness moved by {shift:+.0%}"
+    return None
+
+
+def needs_training(
+    meta: dict[str, Any] | None, fields: tuple[str, ...], cfg: LinkageConfig, force: bool,
+    counts: dict[str, int] | None = None,
+) -> str | None:
     """Why the model must be (re)trained, or None to reuse the saved one."""
     if force:
         return "requested"
@@ -112,7 +156,7 @@ def needs_training(meta: dict[str, Any] | None, fields: tuple[str, ...], cfg: Li
         return "evidence fields changed"
     if int(meta.get("model_version", -1)) != cfg.model_version:
         return "model version changed"
-    return None
+    return drift(meta.get("trained_on") or {}, counts or {}, cfg)
 
 
 def load_or_train(
@@ -138,7 +182,7 @@ def load_or_train(
     """
     model_path, meta_path = model_paths(models_dir)
     meta = json.loads(meta_path.read_text()) if meta_path.exists() and model_path.exists() else None
-    reason = needs_training(meta, fields, cfg, force)
+    reason = needs_training(meta, fields, cfg, force, counts)
     if reason is None and meta is not None:
         return TrainedModel(json.loads(model_path.read_text()), meta, trained_now=False)
     started = time.monotonic()

@@ -179,3 +179,102 @@ def test_source_without_names_nhs_or_sex_still_links(scenario_dir):
     hes = rp[rp.source == "hes_apc"]
     assert (hes.link_step == "probabilistic").mean() > 0.5
     assert accuracy_report(rp, truth).iloc[0].precision >= 0.95
+
+
+def _loaded(frame: pd.DataFrame, day: int) -> pd.DataFrame:
+    """`frame` as delivered on day `day` (the standardised `loaded_at` dbt carries from raw)."""
+    return frame.assign(loaded_at=pd.Timestamp("2026-01-01") + pd.Timedelta(days=day))
+
+
+def _grouping(rp: pd.DataFrame) -> pd.Series:
+    """Who is grouped with whom, independent of each warehouse's ID salt."""
+    key = rp.source + "|" + rp.record_id
+    return rp.person_id.map(key.groupby(rp.person_id).min())
+
+
+def test_delivery_found_by_watermark_links_like_comparing_every_record(linked, tmp_path, monkeypatch):
+    """With `loaded_at`, only rows loaded since the last run are read; the index must be the same
+    as when every record is compared with the index (no `loaded_at`)."""
+    records = linked[0]
+    later = records.sample(frac=0.02, random_state=21)
+    earlier = records.drop(later.index)
+    runs = {}
+    for mode in ("watermark", "every_record"):
+        data_dir = tmp_path / mode
+        shutil.copytree(linked[6] / "models", data_dir / "models")
+        monkeypatch.setenv("DL_DATA_DIR", str(data_dir))
+        stamp = _loaded if mode == "watermark" else (lambda f, day: f)
+        link_records(data_dir, stamp(earlier, 0), run_id="day0")
+        rp, _, res = link_records(data_dir, pd.concat([stamp(earlier, 0), stamp(later, 1)]), run_id="day1")
+        runs[mode] = (rp.assign(person_id=_grouping(rp)), res)
+    watermark, every = runs["watermark"][1], runs["every_record"][1]
+    assert watermark.counts["compared_every_record"] is False
+    assert every.counts["compared_every_record"] is True
+    assert watermark.counts["new_records"] == every.counts["new_records"] == int(later.link_enabled.sum())
+    pd.testing.assert_frame_equal(runs["watermark"][0], runs["every_record"][0])
+
+
+def test_redelivered_record_keeps_its_person_and_refreshes_the_index(linked, scenario_dir):
+    records = _loaded(linked[0], 0)
+    before, _, _ = link_records(scenario_dir, records, run_id="day0")
+    fixed = records[records.source == "hes_apc"].head(1).copy()
+    fixed["family_name"] = "CORRECTED"
+    again = pd.concat([records.drop(fixed.index), _loaded(fixed, 1)])
+    after, _, res = link_records(scenario_dir, again, run_id="day1")
+    assert (res.counts["new_records"], res.counts["redelivered"], res.counts["withdrawn"]) == (0, 1, 0)
+    pd.testing.assert_frame_equal(before, after)
+    from dl_platform.resources.warehouse import WarehouseResource
+
+    with WarehouseResource.from_settings().get_connection() as conn:
+        names = conn.execute(
+            "select family_name from mpi.record_index where source = ? and record_id = ?",
+            [fixed.source.iloc[0], fixed.record_id.iloc[0]],
+        ).fetchall()
+    assert names == [("CORRECTED",)]
+
+
+def test_record_loaded_before_the_watermark_is_still_linked(linked, scenario_dir):
+    """A record the watermark cannot see (loaded earlier, never linked) is found by the count check."""
+    records = linked[0]
+    late = records[records.link_enabled].sample(n=3, random_state=4)
+    link_records(scenario_dir, _loaded(records.drop(late.index), 5), run_id="day5")
+    rp, _, res = link_records(scenario_dir, pd.concat([_loaded(records.drop(late.index), 5), _loaded(late, 1)]),
+                              run_id="again")
+    assert res.counts["compared_every_record"] is True
+    assert res.counts["new_records"] == 3
+    assert len(rp) == int(records.link_enabled.sum())
+
+
+def test_withdrawal_is_found_when_reading_by_watermark(linked, scenario_dir):
+    records = _loaded(linked[0], 0)
+    before, _, _ = link_records(scenario_dir, records, run_id="day0")
+    gone = records[records.link_enabled].sample(n=7, random_state=8)
+    after, _, res = link_records(scenario_dir, records.drop(gone.index), run_id="day1")
+    assert (res.counts["new_records"], res.counts["withdrawn"]) == (0, 7)
+    assert res.counts["compared_every_record"] is False
+    assert len(after) == len(before) - 7
+
+
+def test_failed_run_changes_nothing_and_a_lost_index_is_rebuilt(linked, scenario_dir, monkeypatch):
+    import dl_platform.linkage.cascade.run as run
+    from dl_platform.resources.warehouse import WarehouseResource
+
+    records = _loaded(linked[0], 0)
+    later = records.sample(frac=0.02, random_state=9)
+    before, _, _ = link_records(scenario_dir, records.drop(later.index), run_id="day0")
+
+    def fail(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as mp, pytest.raises(RuntimeError, match="disk full"):
+        mp.setattr(run, "write_index", fail)  # fails after record_person was appended to
+        link_records(scenario_dir, pd.concat([records.drop(later.index), _loaded(later, 1)]), run_id="fails")
+    with WarehouseResource.from_settings().get_connection() as conn:
+        assert conn.execute("select count(*) from mpi.record_person").fetchall()[0][0] == len(before)
+        conn.execute("drop table mpi.record_index")
+    after, _, res = link_records(scenario_dir, pd.concat([records.drop(later.index), _loaded(later, 1)]),
+                                 run_id="day1")
+    assert res.counts["index_rebuilt"] is True
+    assert res.counts["new_records"] == int(later.link_enabled.sum())
+    kept = before.merge(after, on=["source", "record_id"], suffixes=("_before", "_after"))
+    assert len(kept) == len(before) and (kept.person_id_before == kept.person_id_after).all()

@@ -11,4 +11,5 @@ NEW = "__dl_new"
 EXISTING = "__dl_existing"
 # Splink-ready records earlier runs left in the bucket (built once a run; adopt and bucket read it).
 KNOWN_BUCKET = "__dl_known_bucket"
+KNOWN = "__dl_known_bucket_person"
 NEW_REF = "new:"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from dl_platform.linkage.blocking import to_master_rules
-from dl_platform.linkage.cascade import ASSIGN, EXISTING, KNOWN_BUCKET, NEW, NEW_REF
+from dl_platform.linkage.cascade import ASSIGN, KNOWN, KNOWN_BUCKET, NEW, NEW_REF
 from dl_platform.linkage.cascade.deterministic import MASTER_PERSON
 from dl_platform.linkage.config import LinkageConfig
 from dl_platform.linkage.predict import score_between
@@ -41,7 +41,7 @@ def adopt_bucket_persons(
         with by_ref as (
             select a.person_ref as new_ref, e.person_id, max(x.match_weight) as w
             from __dl_adopt_edges x join {ASSIGN} a on a.unique_id = x.unique_id_l
-            join {EXISTING} e on e.unique_id = x.unique_id_r
+            join {KNOWN} e on e.unique_id = x.unique_id_r
             group by all
         )
         select new_ref, arg_max(person_id, w) as person_id from by_ref

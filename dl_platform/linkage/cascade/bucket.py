@@ -14,15 +14,14 @@ from typing import Any
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 
 from dl_platform.linkage.blocking import within_rules
-from dl_platform.linkage.cascade import ASSIGN, DIAG, EXISTING, KNOWN_BUCKET, NEW_REF
+from dl_platform.linkage.cascade import ASSIGN, DIAG, EXISTING, KNOWN, KNOWN_BUCKET, NEW_REF
 from dl_platform.linkage.cascade.probabilistic import CANDIDATES, attempted_sql, residual_table
 from dl_platform.linkage.comparisons import COMPARISON_NAMES
 from dl_platform.linkage.config import LinkageConfig
-from dl_platform.linkage.inputs import LINK_INPUT
+from dl_platform.linkage.inputs import LINK_INPUT, create_temp
 from dl_platform.linkage.predict import score_between, score_within
 
 BUCKET = "__dl_bucket"
-KNOWN = "__dl_bucket_known"
 EDGES_WITHIN = "__dl_bucket_edges"
 EDGES_KNOWN = "__dl_bucket_known_edges"
 NODES = "__dl_bucket_nodes"
@@ -31,20 +30,17 @@ BEST = "__dl_bucket_best"
 PERSON_NODE = "person:"
 
 
-def build_known_bucket(conn: Any) -> None:
-    """`KNOWN_BUCKET`: the input fields of records earlier runs placed in the bucket."""
-    conn.execute(
-        f"""create or replace temp table {KNOWN_BUCKET} as
-        select i.* exclude (linkable) from {LINK_INPUT} i
-        semi join (select unique_id from {EXISTING} where link_step = 'bucket') e using (unique_id)"""
-    )
+def build_known_bucket(conn: Any) -> int:
+    """`KNOWN`: records earlier runs placed in the bucket, with their person; `KNOWN_BUCKET`: the
+    same records Splink-ready (a view without the person).
 
-
-def _known_bucket_records(conn: Any) -> int:
-    conn.execute(
-        f"""create or replace temp table {KNOWN} as
-        select k.*, e.person_id from {KNOWN_BUCKET} k join {EXISTING} e using (unique_id)"""
+    Read straight from the index (a filter, no join), so a run's cost does not grow with it.
+    """
+    create_temp(
+        conn, KNOWN,
+        f"select * exclude (linkable, link_step, match_probability) from {EXISTING} where link_step = 'bucket'",
     )
+    create_temp(conn, KNOWN_BUCKET, f"select * exclude (person_id) from {KNOWN}", view=True)
     return int(conn.execute(f"select count(*) from {KNOWN}").fetchall()[0][0])
 
 
@@ -106,7 +102,7 @@ def link_bucket(
     n_bucket = residual_table(conn, BUCKET, non_master_only=False)
     if n_bucket == 0:
         return {"records": 0, "pairs": 0, "new_persons": 0, "deferred_merges": 0}
-    n_known = _known_bucket_records(conn)
+    n_known = int(conn.execute(f"select count(*) from {KNOWN}").fetchall()[0][0])
     n_pairs = _score(conn, db_api, settings, fields, cfg, n_known)
     thr = cfg.bucket_match_probability
     _cluster(conn, db_api, thr)

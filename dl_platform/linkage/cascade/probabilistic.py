@@ -14,11 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from dl_platform.linkage.blocking import to_master_rules
-from dl_platform.linkage.cascade import ASSIGN, DIAG, EXISTING, NEW
+from dl_platform.linkage.cascade import ASSIGN, DIAG, NEW
 from dl_platform.linkage.cascade.deterministic import MASTER_PERSON
+from dl_platform.linkage.cascade.index import search_relation
 from dl_platform.linkage.comparisons import COMPARISON_NAMES
 from dl_platform.linkage.config import LinkageConfig
-from dl_platform.linkage.inputs import LINK_INPUT
+from dl_platform.linkage.inputs import is_table
 from dl_platform.linkage.predict import reachable_sql, score_between
 
 RESIDUAL = "__dl_residual"
@@ -50,26 +51,35 @@ def residual_table(conn: Any, out: str, non_master_only: bool = True) -> int:
 def _placed_tables(conn: Any, rules: list[str]) -> int:
     """`MASTER`: records of master persons (Splink input); `PLACED_PERSON`: their person.
 
-    Only records some blocking rule pairs with a residual record can be candidates, so on
-    an incremental run the search space is cut to those before anything is joined to
-    persons (`reachable_sql`): a small delivery never copies the whole index.
+    Only records some blocking rule pairs with a residual record can be candidates, so the
+    search is cut to those before anything is joined to persons (`reachable_sql`): in the
+    index (records placed by earlier runs) and among the records placed earlier in this run.
+    A small delivery never copies the whole index.
     """
+    existing, key = search_relation(conn)
+    earlier = reachable_sql(
+        RESIDUAL, existing, rules, key, select="r.* exclude (linkable, person_id, link_step, match_probability), "
+        "r.person_id as person_ref")
+    this_run = reachable_sql(RESIDUAL, NEW, rules, "rowid" if is_table(conn, NEW) else "unique_id", "r.unique_id")
     conn.execute(
-        f"""create or replace temp table __dl_master_anchor as
-        select person_ref, min(unique_id) as master_uid from {MASTER_PERSON} group by person_ref"""
+        f"""create or replace temp table __dl_reachable as
+        {earlier}
+        union all by name
+        select n.* exclude (linkable), a.person_ref from {NEW} n join {ASSIGN} a using (unique_id)
+        where n.unique_id in ({this_run})"""
     )
-    conn.execute(f"create or replace temp table __dl_reachable as {reachable_sql(RESIDUAL, LINK_INPUT, rules)}")
+    conn.execute(  # each reachable person's master record (the first, for diagnostics)
+        f"""create or replace temp table __dl_master_anchor as
+        select person_ref, min(unique_id) as master_uid from {MASTER_PERSON}
+        where person_ref in (select person_ref from __dl_reachable) group by person_ref"""
+    )
     conn.execute(
         f"""create or replace temp table {PLACED_PERSON} as
-        with placed as (
-            select unique_id, person_id as person_ref from {EXISTING} semi join __dl_reachable using (unique_id)
-            union all select unique_id, person_ref from {ASSIGN}
-        )
-        select p.unique_id, p.person_ref, a.master_uid from placed p join __dl_master_anchor a using (person_ref)"""
+        select r.unique_id, r.person_ref, a.master_uid from __dl_reachable r join __dl_master_anchor a using (person_ref)"""
     )
     conn.execute(
         f"""create or replace temp table {MASTER} as
-        select i.* exclude (linkable) from __dl_reachable i semi join {PLACED_PERSON} p using (unique_id)"""
+        select r.* exclude (person_ref) from __dl_reachable r semi join {PLACED_PERSON} p using (unique_id)"""
     )
     return int(conn.execute(f"select count(*) from {MASTER}").fetchall()[0][0])
 

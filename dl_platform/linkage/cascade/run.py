@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dl_platform.linkage.cascade import DIAG, EXISTING, NEW
+from dl_platform.linkage.cascade import DIAG, NEW
 from dl_platform.linkage.cascade.adopt import adopt_bucket_persons
 from dl_platform.linkage.cascade.bucket import build_known_bucket, link_bucket
 from dl_platform.linkage.cascade.deterministic import (
@@ -20,24 +20,28 @@ from dl_platform.linkage.cascade.deterministic import (
     create_step_tables,
     link_deterministic,
 )
+from dl_platform.linkage.cascade.index import (
+    RECORD_PERSON,
+    WITHDRAWN,
+    stage_full,
+    stage_incremental,
+    sync_record_index,
+    write_index,
+)
 from dl_platform.linkage.cascade.one_time import assign_one_time
 from dl_platform.linkage.cascade.probabilistic import link_to_master
 from dl_platform.linkage.comparisons import COMPARISON_NAMES
 from dl_platform.linkage.config import LinkageConfig
 from dl_platform.linkage.ids import RESOLVED, reconcile_with_previous, resolve_new_refs
 from dl_platform.linkage.inputs import (
-    LINK_INPUT,
     available_fields,
     build_link_input,
     create_temp,
+    describe_link_input,
     table_columns,
 )
 from dl_platform.linkage.train import TrainedModel, load_or_train
 
-RECORD_PERSON = "mpi.record_person"
-# Internal key table beside record_person (whose columns are a contract): the record's
-# unique_id and master flag, so an incremental run finds new records with one anti-join.
-RECORD_INDEX = "mpi.record_index"
 DIAGNOSTICS = "mpi.link_diagnostics"
 PREVIOUS = "__dl_previous"
 _EMPTY_INDEX = (
@@ -56,64 +60,18 @@ class CascadeResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _sync_record_index(conn: Any) -> None:
-    """Make `mpi.record_index` (unique_id, person, step, is_master per indexed record) agree
-    with `mpi.record_person`, rebuilding it if it is missing or out of step (an index made
-    before it existed, or a table edited by hand)."""
-    if table_columns(conn, RECORD_INDEX):
-        n_person, n_index = conn.execute(
-            f"select (select count(*) from {RECORD_PERSON}), (select count(*) from {RECORD_INDEX})"
-        ).fetchall()[0]
-        if n_person == n_index:
-            return
-    conn.execute(
-        f"""create or replace table {RECORD_INDEX} as
-        select p.source || '|' || p.record_id as unique_id, p.person_id, p.link_step, p.match_probability,
-               coalesce(i.is_master, false) as is_master
-        from {RECORD_PERSON} p left join {LINK_INPUT} i using (source, record_id)"""
+def _keep_previous(conn: Any) -> None:
+    """On a relink: the index before it, which `reconcile_with_previous` maps new persons onto."""
+    exists = bool(table_columns(conn, RECORD_PERSON))
+    create_temp(
+        conn, PREVIOUS,
+        f"""select source || '|' || record_id as unique_id, person_id, link_step, match_probability
+        from {RECORD_PERSON if exists else _EMPTY_INDEX}""",
     )
 
 
-def _prepare_index(conn: Any, relink: bool, incremental: bool) -> tuple[int, bool]:
-    """`EXISTING`: indexed records still in the input (none on a relink); `NEW`: the rest.
-
-    An incremental run should cost what its delivery costs, not what the index holds: the
-    input is anti-joined once with the key table `mpi.record_index`, and when no indexed
-    record was withdrawn (index size = input - new) `EXISTING` is a view on that table,
-    so nothing the size of the index is copied.
-
-    Returns:
-        (number of new records, whether indexed records were withdrawn from the input).
-    """
-    if not incremental:
-        if relink:  # reconcile_with_previous maps the new persons onto these
-            exists = bool(table_columns(conn, RECORD_PERSON))
-            create_temp(
-                conn, PREVIOUS,
-                f"""select source || '|' || record_id as unique_id, person_id, link_step, match_probability
-                from {RECORD_PERSON if exists else _EMPTY_INDEX}""",
-            )
-        create_temp(
-            conn, EXISTING,
-            "select null::varchar unique_id, null::varchar person_id, null::varchar link_step, "
-            "null::double match_probability, null::boolean is_master where false",
-        )
-        create_temp(conn, NEW, f"select * from {LINK_INPUT}", view=True)  # every record is new: no copy
-        return int(conn.execute(f"select count(*) from {NEW}").fetchall()[0][0]), False
-    create_temp(conn, NEW, f"select * from {LINK_INPUT} i anti join {RECORD_INDEX} x using (unique_id)")
-    n_new, n_input, n_index = conn.execute(
-        f"select (select count(*) from {NEW}), (select count(*) from {LINK_INPUT}), (select count(*) from {RECORD_INDEX})"
-    ).fetchall()[0]
-    withdrawn = n_index != n_input - n_new
-    if withdrawn:
-        create_temp(conn, EXISTING, f"select x.* from {RECORD_INDEX} x semi join {LINK_INPUT} i using (unique_id)")
-    else:
-        create_temp(conn, EXISTING, f"select * from {RECORD_INDEX}", view=True)
-    return int(n_new), withdrawn
-
-
-def _new_rows_sql(run_id: str, revision: int) -> tuple[str, str, str]:
-    """SELECTs of this run's rows for record_person, link_diagnostics and record_index.
+def _new_rows_sql(run_id: str, revision: int) -> tuple[str, str]:
+    """SELECTs of this run's rows for record_person and link_diagnostics.
 
     Every placed record is in `NEW`; the matched master's record_id is read off its
     unique_id (`source|record_id`) rather than by joining the whole input.
@@ -129,33 +87,34 @@ def _new_rows_sql(run_id: str, revision: int) -> tuple[str, str, str]:
                d.n_candidates_above_threshold, d.multiple_match, {revision} as model_revision,
                now() as linked_at, '{run_id}' as run_id
         from {DIAG} d join {RESOLVED} r using (unique_id) join {NEW} i using (unique_id)"""
-    index = f"""
-        select r.unique_id, r.person_id, r.link_step, r.match_probability, i.is_master
-        from {RESOLVED} r join {NEW} i using (unique_id)"""
-    return record_person, diagnostics, index
+    return record_person, diagnostics
 
 
-def _write_outputs(conn: Any, run_id: str, revision: int, incremental: bool, withdrawn: bool) -> None:
-    """Rewrite the MPI tables on a first run or relink; otherwise delete records that left
-    the input and append the new ones (an incremental run costs what its delivery costs)."""
+def _write_outputs(conn: Any, run_id: str, revision: int, incremental: bool) -> None:
+    """Rewrite the MPI tables on a first run or relink; otherwise take out withdrawn records and
+    append the new ones. One transaction: a failed run leaves the index as it was."""
     conn.execute("create schema if not exists mpi")
-    new_rp, new_diag, new_index = _new_rows_sql(run_id, revision)
-    if not incremental:
-        conn.execute(f"create or replace table {RECORD_PERSON} as {new_rp}")
-        conn.execute(f"create or replace table {DIAGNOSTICS} as {new_diag}")
-        conn.execute(f"create or replace table {RECORD_INDEX} as {new_index}")
-        return
-    conn.execute(f"create table if not exists {DIAGNOSTICS} as {new_diag} limit 0")
-    if withdrawn:  # records withdrawn from their source since the last run leave the index
-        for table in (RECORD_PERSON, DIAGNOSTICS):
-            conn.execute(
-                f"""delete from {table} t where not exists (
-                    select 1 from {LINK_INPUT} i where i.source = t.source and i.record_id = t.record_id)"""
-            )
-        conn.execute(f"delete from {RECORD_INDEX} x where x.unique_id not in (select unique_id from {EXISTING})")
-    conn.execute(f"insert into {RECORD_PERSON} by name {new_rp}")
-    conn.execute(f"insert into {DIAGNOSTICS} by name {new_diag}")
-    conn.execute(f"insert into {RECORD_INDEX} by name {new_index}")
+    new_rp, new_diag = _new_rows_sql(run_id, revision)
+    conn.execute("begin transaction")
+    try:
+        if not incremental:
+            conn.execute(f"create or replace table {RECORD_PERSON} as {new_rp}")
+            conn.execute(f"create or replace table {DIAGNOSTICS} as {new_diag}")
+        else:
+            conn.execute(f"create table if not exists {DIAGNOSTICS} as {new_diag} limit 0")
+            if conn.execute(f"select count(*) from {WITHDRAWN}").fetchall()[0][0]:
+                for table in (RECORD_PERSON, DIAGNOSTICS):
+                    conn.execute(
+                        f"delete from {table} t using {WITHDRAWN} w "
+                        "where t.source = w.source and t.record_id = w.record_id"
+                    )
+            conn.execute(f"insert into {RECORD_PERSON} by name {new_rp}")
+            conn.execute(f"insert into {DIAGNOSTICS} by name {new_diag}")
+        write_index(conn, RESOLVED, incremental)
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
 
 
 def run_cascade(
@@ -185,12 +144,23 @@ def run_cascade(
     result = CascadeResult()
     t0 = time.monotonic()
     incremental = not relink and bool(table_columns(conn, RECORD_PERSON))
-    field_counts = build_link_input(conn, cfg, materialize=not incremental)
+    if incremental:
+        result.counts["index_rebuilt"] = sync_record_index(conn, cfg)
+        staged = stage_incremental(conn, cfg)
+        field_counts = describe_link_input(conn)
+        n_new = staged.new
+        result.counts.update(
+            redelivered=staged.redelivered, withdrawn=staged.withdrawn,
+            compared_every_record=staged.compared_every_record,
+        )
+    else:
+        if relink:
+            _keep_previous(conn)
+        field_counts = build_link_input(conn, cfg)
+        stage_full(conn)
+        n_new = field_counts["records"]
     result.fields = available_fields(field_counts)
     result.counts["input"] = field_counts
-    if incremental:
-        _sync_record_index(conn)
-    n_new, withdrawn = _prepare_index(conn, relink, incremental)
     result.counts["new_records"] = n_new
     create_step_tables(conn)
     result.seconds["prepare"] = time.monotonic() - t0
@@ -219,7 +189,7 @@ def run_cascade(
     if relink:
         result.counts["id_changes"] = reconcile_with_previous(conn, PREVIOUS, run_id)
     revision = int(result.model.meta["revision"]) if result.model else 0
-    _write_outputs(conn, run_id, revision, incremental, withdrawn)
+    _write_outputs(conn, run_id, revision, incremental)
     result.seconds["write"] = time.monotonic() - t
     result.seconds["total"] = time.monotonic() - t0
     return result

@@ -60,3 +60,20 @@ def test_retraining_reasons():
     assert needs_training(meta, ALL, cfg, force=True) == "requested"
     assert needs_training(None, ALL, cfg, force=False) == "no saved model"
     assert needs_training(meta, ALL[:-1], cfg, force=False) == "evidence fields changed"
+
+
+def test_retraining_on_data_drift_but_not_on_a_small_delivery():
+    cfg = LinkageConfig()
+    trained = {"records": 100_000, "nhs_number": 90_000, "given_name": 99_000, "family_name": 99_000,
+               "date_of_birth": 98_000, "sex": 100_000, "postcode": 95_000, "address": 0}
+    meta = {"fields": list(ALL), "model_version": cfg.model_version, "trained_on": trained}
+    delivery = {k: v + v // 100 for k, v in trained.items()}  # 1% more records, same shape
+    assert needs_training(meta, ALL, cfg, False, delivery) is None
+    doubled = {k: 2 * v for k, v in trained.items()}
+    assert needs_training(meta, ALL, cfg, False, doubled).startswith("data drift: 200000 records, 2.0x")
+    fewer_nhs = dict(trained, records=110_000, nhs_number=80_000)  # 90% -> 73% carry an NHS number
+    assert needs_training(meta, ALL, cfg, False, fewer_nhs) == "data drift: nhs_number completeness moved by -17%"
+    assert needs_training(meta, ALL, cfg.with_overrides(retrain_completeness_shift=0.5), False, fewer_nhs) is None
+    # a small data set never retrains itself: the saved model is better than one trained on it
+    small = {k: v // 100 for k, v in fewer_nhs.items()}
+    assert needs_training(meta, ALL, cfg, False, small) is None
