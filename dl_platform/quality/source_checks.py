@@ -62,10 +62,11 @@ def load_frames(conn: Any, source: Source) -> dict[str, Any]:
         frame = select_columns(conn, payload_table, ["record_id", *cols])
         payload = payload.merge(frame, on="record_id", how="left")
         payload = payload.rename(columns={v: k for k, v in present.items()})
-    log = pd.DataFrame(columns=["rows_read", "rows_quarantined"])
+    log = pd.DataFrame(columns=["delivery_file", "rows_read", "rows_quarantined"])
     if table_exists(conn, "raw.delivery_log"):
         log = conn.execute(
-            "select rows_read, rows_quarantined from raw.delivery_log where source = ? and outcome = 'loaded' "
+            "select delivery_file, rows_read, rows_quarantined from raw.delivery_log "
+            "where source = ? and outcome = 'loaded' "
             "order by loaded_at, delivery_file", [source.name],
         ).df()
     return {"identifiers": ident, "payload": payload, "deliveries": log}

@@ -7,6 +7,7 @@ a month far from its trailing mean is the commonest sign of a feed that stopped 
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -32,9 +33,15 @@ def check_volume(deliveries: pd.DataFrame, tolerance: float) -> CheckOutcome:
         Passes for a first delivery (nothing to compare); fails when the change exceeds
         the tolerance either way and is more than `POISSON_SIGMAS` Poisson standard
         deviations, so a small delivery's chance wobble (80 rows after 64) is not an error.
+        With `delivery_file`, like is compared with like: a file is compared with the last one
+        of its kind (its name with the digits masked), so a monthly refresh of an annual
+        extract (`hes_apc_2024-25_refresh1`) is not judged against the annual file.
     """
     if len(deliveries) == 0:
         return not_applicable(VOLUME, "no delivery loaded yet")
+    if "delivery_file" in deliveries:
+        kinds = deliveries["delivery_file"].astype(str).map(delivery_kind)
+        deliveries = deliveries[kinds == kinds.iloc[-1]]
     latest = int(deliveries["rows_read"].iloc[-1])
     if len(deliveries) == 1:
         return CheckOutcome(VOLUME, True, measured=latest, threshold=tolerance,
@@ -49,6 +56,11 @@ def check_volume(deliveries: pd.DataFrame, tolerance: float) -> CheckOutcome:
     )
     return CheckOutcome(VOLUME, passed, measured=round(change, 4), threshold=tolerance, reason=reason,
                         details={"latest_rows": latest, "previous_rows": previous})
+
+
+def delivery_kind(file_name: str) -> str:
+    """A delivery file's kind: its name with every run of digits masked (`hes_apc_#-#.parquet`)."""
+    return re.sub(r"\d+", "#", file_name)
 
 
 def monthly_counts(dates: pd.Series) -> pd.Series:

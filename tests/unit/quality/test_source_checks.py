@@ -34,6 +34,18 @@ def test_volume_tolerates_chance_variation_in_small_deliveries():
     assert not volume.check_volume(pd.DataFrame({"rows_read": [6400, 8000]}), 0.2).passed
 
 
+def test_volume_compares_a_delivery_with_the_last_one_of_its_kind():
+    files = ["hes_apc_2023-24.parquet", "hes_apc_2024-25.parquet", "hes_apc_2024-25_refresh1.parquet"]
+    log = pd.DataFrame({"delivery_file": files, "rows_read": [10_000, 10_200, 300]})
+    out = volume.check_volume(log, 0.2)
+    assert out.passed and "first delivery" in out.summary  # a refresh is not a truncated annual file
+    later = pd.DataFrame({"delivery_file": [*files, "hes_apc_2024-25_refresh2.parquet"],
+                          "rows_read": [10_000, 10_200, 3_000, 1_000]})
+    assert "1000 rows against 3000" in volume.check_volume(later, 0.2).reason
+    truncated = pd.DataFrame({"delivery_file": files[:2], "rows_read": [10_000, 5_000]})
+    assert not volume.check_volume(truncated, 0.2).passed
+
+
 def test_volume_first_delivery_passes_with_a_note():
     out = volume.check_volume(pd.DataFrame({"rows_read": [10]}), 0.2)
     assert out.passed and "first delivery" in out.summary
