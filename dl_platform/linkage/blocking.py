@@ -33,6 +33,9 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
     # Against master records only: the master holds one record a person, so this stays cheap.
     "dob_master": (("date_of_birth",), "l.date_of_birth = r.date_of_birth and r.is_master"),
 }
+# Rules whose pairs another rule already generates (same postcode => same outward code): left
+# out when only the set of reachable records matters (`search_rules`).
+IMPLIED_BY = {"dob_postcode": "dob_outward"}
 TRAINING = ("nhs_number", "dob_postcode", "names")
 WITHIN = ("nhs_number", "dob_postcode", "dob_outward", "dob_family_initial", "names", "family_postcode", "dob_given")
 TO_MASTER = WITHIN + ("dob_master",)
@@ -73,3 +76,10 @@ def within_rules(fields: tuple[str, ...]) -> list[str]:
 def to_master_rules(fields: tuple[str, ...]) -> list[str]:
     """Rules for residual records searched against the master (small left side)."""
     return rules_for(TO_MASTER, fields)
+
+
+def search_rules(rules: list[str]) -> list[str]:
+    """`rules` without those another rule in the list implies: the same reachable records for
+    fewer scans of a large table (`predict.reachable_sql`)."""
+    implied = {RULES[a][1] for a, b in IMPLIED_BY.items() if RULES[b][1] in rules}
+    return [r for r in rules if r not in implied]

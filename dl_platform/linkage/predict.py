@@ -13,6 +13,7 @@ from typing import Any
 
 from splink import Linker
 
+from dl_platform.linkage.blocking import search_rules
 from dl_platform.linkage.comparisons import COMPARISON_NAMES, ELSE_LEVEL
 from dl_platform.linkage.config import LinkageConfig
 from dl_platform.linkage.inputs import TF_COLUMNS, TF_TABLE_PREFIX, is_table
@@ -88,7 +89,9 @@ def reachable_sql(left: str, right: str, rules: list[str], key: str = "unique_id
     """
     if not rules:  # no blocking: Splink compares every pair, so every row is reachable
         return f"select {select} from {right} as r"
-    keys = " union ".join(f"select r.{key} from {right} as r semi join {left} as l on ({rule})" for rule in rules)
+    keys = " union ".join(
+        f"select r.{key} from {right} as r semi join {left} as l on ({rule})" for rule in search_rules(rules)
+    )
     return f"select {select} from {right} as r where r.{key} in ({keys})"
 
 

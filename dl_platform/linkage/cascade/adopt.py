@@ -2,8 +2,9 @@
 
 A person first seen outside the master (say, in A&E before registering) gets a bucket ID.
 When their master record arrives in a later delivery it must not start a second person:
-the master record joins the existing bucket person (ID kept, nothing renumbered) if the
-model links it to exactly one such person above the master threshold.
+the master record joins the existing bucket person (ID kept, nothing renumbered) if its
+valid NHS number and date of birth agree with that person's records, or else the model links
+it to exactly one such person above the master threshold.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ from typing import Any
 from dl_platform.linkage.blocking import to_master_rules
 from dl_platform.linkage.cascade import ASSIGN, KNOWN, KNOWN_BUCKET, NEW, NEW_REF
 from dl_platform.linkage.cascade.deterministic import MASTER_PERSON
+from dl_platform.linkage.comparisons import COMPARISON_NAMES
 from dl_platform.linkage.config import LinkageConfig
 from dl_platform.linkage.predict import score_between
+
+# Match weight given to an NHS number + date of birth agreement: above any the model gives.
+DETERMINISTIC_WEIGHT = 99.0
 
 
 def adopt_bucket_persons(
@@ -34,8 +39,30 @@ def adopt_bucket_persons(
     n_known, n_new = sizes.fetchall()[0]
     if not n_known or not n_new:
         return 0
-    score_between(conn, db_api, settings, "__dl_adopt_new", KNOWN_BUCKET, to_master_rules(fields),
-                  cfg.master_match_probability, cfg, "__dl_adopt_edges")
+    # As in step 1: a valid NHS number and date of birth agreeing with a bucket record is the
+    # same person (a full run would have placed that record on this master deterministically).
+    # Only the rest are scored with the model.
+    conn.execute(
+        f"""create or replace temp table __dl_adopt_deterministic as
+        select n.unique_id as unique_id_l, k.unique_id as unique_id_r,
+               {DETERMINISTIC_WEIGHT} as match_weight, 1.0 as match_probability
+        from __dl_adopt_new n join {KNOWN_BUCKET} k
+            on k.nhs_number = n.nhs_number and k.date_of_birth = n.date_of_birth"""
+    )
+    conn.execute(
+        """create or replace temp table __dl_adopt_scored as select * from __dl_adopt_new
+        where unique_id not in (select unique_id_l from __dl_adopt_deterministic)"""
+    )
+    if conn.execute("select count(*) from __dl_adopt_scored").fetchall()[0][0]:
+        score_between(conn, db_api, settings, "__dl_adopt_scored", KNOWN_BUCKET, to_master_rules(fields),
+                      cfg.master_match_probability, cfg, "__dl_adopt_edges")
+    else:
+        conn.execute(
+            f"""create or replace temp table __dl_adopt_edges as
+            select *, {", ".join(f"null::integer as gamma_{c}" for c in COMPARISON_NAMES)}
+            from __dl_adopt_deterministic limit 0"""
+        )
+    conn.execute("insert into __dl_adopt_edges by name select * from __dl_adopt_deterministic")
     conn.execute(
         f"""create or replace temp table __dl_adopt_map as
         with by_ref as (

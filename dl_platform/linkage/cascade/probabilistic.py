@@ -57,16 +57,16 @@ def _placed_tables(conn: Any, rules: list[str]) -> int:
     A small delivery never copies the whole index.
     """
     existing, key = search_relation(conn)
-    earlier = reachable_sql(
-        RESIDUAL, existing, rules, key, select="r.* exclude (linkable, person_id, link_step, match_probability), "
-        "r.person_id as person_ref")
-    this_run = reachable_sql(RESIDUAL, NEW, rules, "rowid" if is_table(conn, NEW) else "unique_id", "r.unique_id")
+    new_key = "rowid" if is_table(conn, NEW) else "unique_id"
+    # Keys first (row key, unique_id, person): the records themselves are copied once, at the end,
+    # and only those of persons with a master record.
+    earlier = reachable_sql(RESIDUAL, existing, rules, key, select=f"r.{key} as k, r.unique_id, r.person_id as person_ref")
+    this_run = reachable_sql(RESIDUAL, NEW, rules, new_key, select=f"r.{new_key} as k, r.unique_id")
     conn.execute(
         f"""create or replace temp table __dl_reachable as
-        {earlier}
+        select k as k_index, null as k_new, unique_id, person_ref from ({earlier})
         union all by name
-        select n.* exclude (linkable), a.person_ref from {NEW} n join {ASSIGN} a using (unique_id)
-        where n.unique_id in ({this_run})"""
+        select r.k as k_new, r.unique_id, a.person_ref from ({this_run}) r join {ASSIGN} a using (unique_id)"""
     )
     conn.execute(  # each reachable person's master record (the first, for diagnostics)
         f"""create or replace temp table __dl_master_anchor as
@@ -75,11 +75,15 @@ def _placed_tables(conn: Any, rules: list[str]) -> int:
     )
     conn.execute(
         f"""create or replace temp table {PLACED_PERSON} as
-        select r.unique_id, r.person_ref, a.master_uid from __dl_reachable r join __dl_master_anchor a using (person_ref)"""
+        select r.k_index, r.k_new, r.unique_id, r.person_ref, a.master_uid
+        from __dl_reachable r join __dl_master_anchor a using (person_ref)"""
     )
     conn.execute(
         f"""create or replace temp table {MASTER} as
-        select r.* exclude (person_ref) from __dl_reachable r semi join {PLACED_PERSON} p using (unique_id)"""
+        select r.* exclude (linkable, person_id, link_step, match_probability) from {existing} r
+        where r.{key} in (select k_index from {PLACED_PERSON} where k_index is not null)
+        union all by name
+        select n.* exclude (linkable) from {NEW} n where n.{new_key} in (select k_new from {PLACED_PERSON} where k_new is not null)"""
     )
     return int(conn.execute(f"select count(*) from {MASTER}").fetchall()[0][0])
 

@@ -77,3 +77,14 @@ def test_retraining_on_data_drift_but_not_on_a_small_delivery():
     # a small data set never retrains itself: the saved model is better than one trained on it
     small = {k: v // 100 for k, v in fewer_nhs.items()}
     assert needs_training(meta, ALL, cfg, False, small) is None
+
+
+def test_search_rules_drop_only_rules_another_rule_implies():
+    from dl_platform.linkage.blocking import RULES, search_rules
+
+    rules = to_master_rules(ALL)
+    kept = search_rules(rules)
+    assert RULES["dob_postcode"][1] in rules and RULES["dob_postcode"][1] not in kept
+    assert len(kept) == len(rules) - 1
+    no_outward = [r for r in rules if r != RULES["dob_outward"][1]]
+    assert search_rules(no_outward) == no_outward  # nothing implies dob_postcode without dob_outward
