@@ -28,7 +28,9 @@ from dl_platform.linkage.inputs import (
 
 RECORD_PERSON = "mpi.record_person"
 RECORD_INDEX = "mpi.record_index"
-PLACEMENT = "person_id varchar, link_step varchar, match_probability double"
+# Where an indexed record was placed: column -> type.
+PLACEMENT = {"person_id": "varchar", "link_step": "varchar", "match_probability": "double"}
+PLACEMENT_COLUMNS = ", ".join(PLACEMENT)
 # Shaped rows loaded since the watermark (or every row when the watermark cannot be used).
 CANDIDATES = "__dl_candidates"
 # Candidates already in the index (re-delivered): fresh identifiers, placement kept.
@@ -51,14 +53,10 @@ class Staged:
     compared_every_record: bool
 
 
-def _placement_columns() -> list[str]:
-    return [c.split()[0] for c in PLACEMENT.split(", ")]
-
-
 def index_sql(shaped: str, placed: str) -> str:
     """SELECT of index rows: shaped records `shaped` (alias i) with their placement from
     `placed` (unique_id, person_id, link_step, match_probability; alias r)."""
-    cols = ", ".join(f"r.{c}" for c in _placement_columns())
+    cols = ", ".join(f"r.{c}" for c in PLACEMENT)
     return f"select i.*, {cols} from {shaped} i join {placed} r using (unique_id)"
 
 
@@ -73,7 +71,7 @@ def sync_record_index(conn: Any, cfg: LinkageConfig) -> bool:
         Whether the index was rebuilt.
     """
     shaped = shaped_sql(conn, cfg)
-    wanted = {r[0] for r in conn.execute(f"describe {shaped}").fetchall()} | set(_placement_columns())
+    wanted = {r[0] for r in conn.execute(f"describe {shaped}").fetchall()} | set(PLACEMENT)
     present = set(table_columns(conn, RECORD_INDEX))
     if wanted <= present:
         n_person, n_index = conn.execute(
@@ -84,7 +82,7 @@ def sync_record_index(conn: Any, cfg: LinkageConfig) -> bool:
     conn.execute(
         f"""create or replace table {RECORD_INDEX} as
         select p.source || '|' || p.record_id as unique_id, p.source, p.record_id,
-               i.* exclude (unique_id, source, record_id), p.person_id, p.link_step, p.match_probability
+               i.* exclude (unique_id, source, record_id), {", ".join(f"p.{c}" for c in PLACEMENT)}
         from {RECORD_PERSON} p left join ({shaped}) i on i.source = p.source and i.record_id = p.record_id
         {CLUSTER}"""
     )
@@ -121,8 +119,8 @@ def _stage(conn: Any, cfg: LinkageConfig, where: str) -> dict[str, int]:
     # Index rows are found by a semi-join first (cheap even over millions), then joined.
     create_temp(
         conn, REDELIVERED,
-        f"""select c.*, x.person_id, x.link_step, x.match_probability from {CANDIDATES} c
-        join (select unique_id, person_id, link_step, match_probability from {RECORD_INDEX}
+        f"""select c.*, {", ".join(f"x.{c}" for c in PLACEMENT)} from {CANDIDATES} c
+        join (select unique_id, {PLACEMENT_COLUMNS} from {RECORD_INDEX}
               semi join {CANDIDATES} using (unique_id)) x using (unique_id)""",
     )
     create_temp(conn, NEW, f"select c.* from {CANDIDATES} c anti join {REDELIVERED} r using (unique_id)")
@@ -158,12 +156,14 @@ def stage_incremental(conn: Any, cfg: LinkageConfig) -> Staged:
         ).fetchall()}
         unmarked = sorted(s for s in inputs if s not in marks)
         where = since_watermark_sql(marks, unmarked, any(n_null for _, n_null in inputs.values()))
-    staged = _stage(conn, cfg, where)
-    surplus = {s: staged.get(s, 0) - inputs.get(s, (0, 0))[0] for s in set(staged) | set(inputs)}
+    def surplus_after(where: str) -> dict[str, int]:  # indexed + new - input, per source
+        staged = _stage(conn, cfg, where)
+        return {s: staged.get(s, 0) - inputs.get(s, (0, 0))[0] for s in set(staged) | set(inputs)}
+
+    surplus = surplus_after(where)
     if where != "true" and any(n < 0 for n in surplus.values()):
         where = "true"  # a record loaded before the watermark was never linked: compare everything
-        staged = _stage(conn, cfg, where)
-        surplus = {s: staged.get(s, 0) - inputs.get(s, (0, 0))[0] for s in set(staged) | set(inputs)}
+        surplus = surplus_after(where)
     withdrawn_from = [s for s, n in surplus.items() if n > 0]
     sources = ", ".join(map(_literal, withdrawn_from)) or "null"
     create_temp(
@@ -186,9 +186,8 @@ def stage_incremental(conn: Any, cfg: LinkageConfig) -> Staged:
         )
     else:
         create_temp(conn, EXISTING, f"select * from {RECORD_INDEX}", view=True)
-    placement = ", ".join(_placement_columns())
     create_temp(
-        conn, LINK_INPUT, f"select * exclude ({placement}) from {EXISTING} union all by name select * from {NEW}",
+        conn, LINK_INPUT, f"select * exclude ({PLACEMENT_COLUMNS}) from {EXISTING} union all by name select * from {NEW}",
         view=True,
     )
     return Staged(int(n_new), int(n_redelivered), int(n_withdrawn), where == "true")
@@ -197,13 +196,9 @@ def stage_incremental(conn: Any, cfg: LinkageConfig) -> Staged:
 def stage_full(conn: Any) -> None:
     """A first run or relink: every record in `LINK_INPUT` is new; nothing exists yet."""
     create_temp(conn, NEW, f"select * from {LINK_INPUT}", view=True)  # no copy of the whole input
-    create_temp(conn, EXISTING, f"select *, {_null_placement()} from {LINK_INPUT} where false")
+    create_temp(conn, EXISTING, f"select *, {', '.join(f'null::{t} as {c}' for c, t in PLACEMENT.items())} from {LINK_INPUT} where false")
     for name in (REDELIVERED, WITHDRAWN):
         create_temp(conn, name, f"select * from {EXISTING} where false")
-
-
-def _null_placement() -> str:
-    return ", ".join(f"null::{c.split()[1]} as {c.split()[0]}" for c in PLACEMENT.split(", "))
 
 
 def search_relation(conn: Any) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from typing import Any
 from dl_platform.linkage.blocking import to_master_rules
 from dl_platform.linkage.cascade import ASSIGN, DIAG, NEW
 from dl_platform.linkage.cascade.deterministic import MASTER_PERSON
-from dl_platform.linkage.cascade.index import search_relation
+from dl_platform.linkage.cascade.index import PLACEMENT_COLUMNS, search_relation
 from dl_platform.linkage.comparisons import COMPARISON_NAMES
 from dl_platform.linkage.config import LinkageConfig
 from dl_platform.linkage.inputs import is_table
@@ -80,7 +80,7 @@ def _placed_tables(conn: Any, rules: list[str]) -> int:
     )
     conn.execute(
         f"""create or replace temp table {MASTER} as
-        select r.* exclude (linkable, person_id, link_step, match_probability) from {existing} r
+        select r.* exclude (linkable, {PLACEMENT_COLUMNS}) from {existing} r
         where r.{key} in (select k_index from {PLACED_PERSON} where k_index is not null)
         union all by name
         select n.* exclude (linkable) from {NEW} n where n.{new_key} in (select k_new from {PLACED_PERSON} where k_new is not null)"""
