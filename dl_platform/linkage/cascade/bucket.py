@@ -30,7 +30,7 @@ BEST = "__dl_bucket_best"
 PERSON_NODE = "person:"
 
 
-def build_known_bucket(conn: Any) -> int:
+def build_known_bucket(conn: Any) -> None:
     """`KNOWN`: records earlier runs placed in the bucket, with their person; `KNOWN_BUCKET`: the
     same records Splink-ready (a view without the person).
 
@@ -41,7 +41,6 @@ def build_known_bucket(conn: Any) -> int:
         f"select * exclude (linkable, link_step, match_probability) from {EXISTING} where link_step = 'bucket'",
     )
     create_temp(conn, KNOWN_BUCKET, f"select * exclude (person_id) from {KNOWN}", view=True)
-    return int(conn.execute(f"select count(*) from {KNOWN}").fetchall()[0][0])
 
 
 def _score(conn: Any, db_api: Any, settings: dict[str, Any], fields: tuple[str, ...], cfg: LinkageConfig,
