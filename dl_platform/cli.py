@@ -24,21 +24,36 @@ class Command:
 
 
 def _synth_arguments(parser: argparse.ArgumentParser) -> None:
+    from dl_platform.synthetic.profiles import PROFILES
+
     parser.add_argument("--persons", type=int, default=10_000, help="persons in PDS")
     parser.add_argument("--seed", type=int, default=42, help="random seed (deterministic)")
     parser.add_argument("--out", type=Path, default=None, help="output root (default: DL_DATA_DIR)")
+    parser.add_argument("--profile", choices=list(PROFILES), default="gentle",
+                        help="error profile (default: gentle; --list-profiles shows their rates)")
+    parser.add_argument("--list-profiles", action="store_true",
+                        help="print every profile's description and error rates, then exit")
 
 
 def _synth(args: argparse.Namespace) -> int:
     from dl_platform.settings import get_settings
     from dl_platform.synthetic.generate import generate
+    from dl_platform.synthetic.profiles import describe_all, registry_path
 
+    if args.list_profiles:
+        print(describe_all())
+        return 0
     if args.persons < 1:
         raise SystemExit("--persons must be at least 1")
-    out = args.out if args.out is not None else get_settings().data_dir
-    summary = generate(args.persons, args.seed, out)
+    settings = get_settings()
+    out = args.out if args.out is not None else settings.data_dir
+    summary = generate(args.persons, args.seed, out, profile=args.profile)
     print(summary.render())
-    print(f"written under {out}")
+    print(f"written under {out} (profile {args.profile})")
+    registry = registry_path(args.profile)
+    if registry.resolve() != Path(settings.sources_file).resolve():
+        print(f"this profile's sources are described by another registry: "
+              f"set DL_SOURCES_FILE={registry}")
     return 0
 
 
@@ -94,6 +109,14 @@ def _key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recover(args: argparse.Namespace) -> int:
+    from dl_platform.operations.instance import dagster_home, recover_instance
+
+    if not recover_instance(dagster_home()):
+        print("no dead runs: nothing to recover")
+    return 0
+
+
 def _review_command() -> Command:
     from dl_platform.extracts import cli as extracts_cli
 
@@ -112,6 +135,8 @@ COMMANDS: dict[str, Command] = {
     "docs": Command("build the dbt docs site (data dictionary and lineage)", _no_arguments, _docs),
     "key": Command("ensure a pseudonymisation key exists (generates a local demo key if unset)",
                    _no_arguments, _key),
+    "recover": Command("fail runs whose process was killed and free the warehouse pool "
+                       "(every command also does this when it starts)", _no_arguments, _recover),
     "review": _review_command(),
 }
 
@@ -130,7 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `dl-platform` console script."""
+    from dl_platform.settings import SettingsError, get_settings
+
     args = build_parser().parse_args(argv)
+    try:
+        get_settings()  # an unusable setting stops here, before any work
+    except SettingsError as exc:
+        raise SystemExit(f"dl-platform: {exc}") from None
     return COMMANDS[args.command].run(args)
 
 

@@ -2,12 +2,15 @@
 
 Runs use the in-process executor (one process per run) and every warehouse writer
 holds the single-writer lock, so no two processes ever write the DuckDB file at once.
+The executor also fails runs killed before this one and frees their pool slots
+(`operations.executor`), so a crash never wedges the runs after it.
 """
 
 import dagster as dg
 
 from dl_platform.extracts import defs as extracts
 from dl_platform.linkage import defs as linkage
+from dl_platform.operations.executor import platform_executor
 from dl_platform.quality import defs as quality
 from dl_platform.resources import build_resources
 from dl_platform.sources import defs as sources
@@ -19,5 +22,5 @@ defs = dg.Definitions.merge(
     linkage.defs,
     quality.defs,
     extracts.defs,
-    dg.Definitions(resources=build_resources(), executor=dg.in_process_executor),
+    dg.Definitions(resources=build_resources(), executor=platform_executor),
 )

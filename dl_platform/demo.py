@@ -11,15 +11,18 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from dl_platform.settings import PACKAGE_DIR, REPO_DIR, get_settings
+from dl_platform.operations.children import run_child
+from dl_platform.operations.instance import dagster_home, recover_instance
+from dl_platform.settings import REPO_DIR, get_settings
 
 KEY_FILE = "pseudonymisation_key"
 GOVERNANCE_REPORT = "quality/governance_report"
+# Present while the demo writes its deliveries: a demo killed then left a partial landing.
+GENERATING_MARKER = ".demo-generating"
 
 
 def ensure_key() -> str:
@@ -43,26 +46,14 @@ def ensure_key() -> str:
     return path.read_text().strip()
 
 
-def dagster_home() -> Path:
-    """$DL_DATA_DIR/dagster_home with the platform's instance settings (one writer)."""
-    home = get_settings().data_dir / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(PACKAGE_DIR / "config" / "dagster.yaml", home / "dagster.yaml")
-    # Create the instance's storage once, here: two Dagster processes starting together on a
-    # new home race to create the same SQLite schema.
-    from dagster import DagsterInstance
-
-    with DagsterInstance.from_config(str(home)) as instance:
-        instance.get_runs(limit=1)
-    return home
-
-
 def platform_env() -> dict[str, str]:
     """Environment for child processes: data dir, key and Dagster home resolved once."""
     env = dict(os.environ)
     env["DL_DATA_DIR"] = str(get_settings().data_dir)
     env["DL_PSEUDONYMISATION_KEY"] = ensure_key()
-    env["DAGSTER_HOME"] = str(dagster_home())
+    home = dagster_home()
+    recover_instance(home)  # a run killed earlier must not hold the queue or the warehouse pool
+    env["DAGSTER_HOME"] = str(home)
     return env
 
 
@@ -86,7 +77,7 @@ def materialize(selection: str | None = None) -> int:
         str(Path(sys.executable).parent / "dagster"), "asset", "materialize",
         "-m", "dl_platform.definitions", "--select", selection or demo_selection(),
     ]
-    return subprocess.run(cmd, env=env, cwd=REPO_DIR).returncode
+    return run_child(cmd, env, REPO_DIR)
 
 
 def summary() -> str:
@@ -112,8 +103,14 @@ def run_demo(persons: int, seed: int, fresh: bool = False) -> int:
     if fresh and s.data_dir.exists():
         shutil.rmtree(s.data_dir)
     ensure_key()
-    if not any(s.landing_dir.glob("*/*")):
+    marker = s.data_dir / GENERATING_MARKER
+    if marker.exists():
+        print("landing was left half-written by an interrupted demo; generating it again", file=sys.stderr)
+    if marker.exists() or not any(s.landing_dir.glob("*/*")):
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        marker.write_text(f"{persons} {seed}\n")  # removed only once every file is written
         print(generate(persons, seed, s.data_dir).render())
+        marker.unlink()
     else:
         print(f"landing already populated in {s.landing_dir}; reusing it (use --fresh to regenerate)")
     code = materialize()

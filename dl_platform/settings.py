@@ -7,6 +7,7 @@ reader can see the whole configuration surface in one place. Secrets have no def
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -16,6 +17,13 @@ REPO_DIR = PACKAGE_DIR.parent
 DEFAULT_SOURCES_FILE = PACKAGE_DIR / "config" / "sources.yml"
 DEFAULT_PROJECTS_DIR = PACKAGE_DIR / "config" / "projects"
 DBT_PROJECT_DIR = REPO_DIR / "dbt_project"
+# Engines the `warehouse` resource implements; anything else is refused before any work starts.
+ENGINES = ("duckdb",)
+_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)|\d+(\.\d+)?\s*%", re.IGNORECASE)
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the platform cannot use; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -70,9 +78,24 @@ def _path(env: dict[str, str], name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default.resolve()
 
 
+def _check(env: dict[str, str]) -> None:
+    """Refuse unusable values at once: an unknown engine used to run the demo for two minutes
+    before assets failed one by one."""
+    engine = env.get("DL_ENGINE", "duckdb")
+    if engine not in ENGINES:
+        raise SettingsError(f"DL_ENGINE={engine!r} is not a supported engine (supported: {', '.join(ENGINES)})")
+    threads = env.get("DL_DUCKDB_THREADS", "2")
+    if not threads.isdigit() or int(threads) < 1:
+        raise SettingsError(f"DL_DUCKDB_THREADS={threads!r} must be a whole number of at least 1")
+    for name in ("DL_DUCKDB_MEMORY_LIMIT", "DL_DUCKDB_MAX_TEMP_SIZE"):
+        if name in env and not _SIZE.fullmatch(env[name].strip()):
+            raise SettingsError(f"{name}={env[name]!r} must be a size such as 6GB or 512MB")
+
+
 @cache
 def _load(environ_key: tuple[tuple[str, str], ...]) -> Settings:
     env = dict(environ_key)
+    _check(env)
     return Settings(
         data_dir=Path(env.get("DL_DATA_DIR") or "data").expanduser().resolve(),
         sources_file=_path(env, "DL_SOURCES_FILE", DEFAULT_SOURCES_FILE),
@@ -98,5 +121,9 @@ _KEYS = (
 
 
 def get_settings() -> Settings:
-    """Current settings; re-read when the relevant environment changes (tests set it)."""
+    """Current settings; re-read when the relevant environment changes (tests set it).
+
+    Raises:
+        SettingsError: a variable holds an unusable value (named in the message).
+    """
     return _load(tuple((k, os.environ[k]) for k in _KEYS if k in os.environ))

@@ -12,8 +12,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dl_platform.extracts.spec_model import (
     CATALOG,
     COARSEN_RULES,
@@ -31,6 +29,7 @@ from dl_platform.extracts.spec_model import (
     ProjectSpec,
     SpecError,
 )
+from dl_platform.safe_yaml import ConfigFileError, load_yaml
 
 __all__ = [
     "CATALOG",
@@ -275,9 +274,9 @@ def parse_spec(raw: Any, path: Path) -> ProjectSpec:
 def load_spec(path: Path) -> ProjectSpec:
     """Read and validate one project file."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: not valid YAML: {exc}") from None
+        raw = load_yaml(path)
+    except ConfigFileError as exc:
+        raise SpecError(str(exc)) from None
     return parse_spec(raw, path)
 
 

@@ -68,10 +68,9 @@ def linkage_model(
     population doubled, or a field's completeness moved); charts in `reports/linkage/`."""
     s = get_settings()
     cfg = load_config()
-    with warehouse.get_connection() as conn:
+    with warehouse.get_connection() as conn, warehouse.splink_api(conn) as db_api:
         counts = build_link_input(conn, cfg)
         fields = available_fields(counts)
-        db_api = warehouse.splink_db_api(conn)
         model = load_or_train(db_api, s.models_dir, fields, counts, cfg, force=config.retrain)
         paths = charts.model_charts(db_api, model.settings, s.reports_dir / "linkage")
     meta = model.meta
@@ -173,9 +172,8 @@ def record_person(
     )
     out_dir = s.reports_dir / "linkage"
     out_dir.mkdir(parents=True, exist_ok=True)
-    with warehouse.get_connection() as conn:
+    with warehouse.get_connection() as conn, warehouse.splink_api(conn) as db_api:
         ensure_id_changes(conn)
-        db_api = warehouse.splink_db_api(conn)
         result = run_cascade(conn, db_api, cfg, s.models_dir, context.run_id, config.retrain, config.relink)
         sensitivity = threshold_sensitivity(conn, cfg)
         report = charts.sensitivity_report(

@@ -11,8 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from dl_platform.safe_yaml import load_yaml
 from dl_platform.settings import PACKAGE_DIR
 
 DEFAULT_CONFIG_FILE = PACKAGE_DIR / "config" / "linkage.yml"
@@ -71,4 +70,4 @@ def load_config(path: Path | str = DEFAULT_CONFIG_FILE) -> LinkageConfig:
     path = Path(path)
     if not path.exists():
         return LinkageConfig()
-    return parse_config(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return parse_config(load_yaml(path))

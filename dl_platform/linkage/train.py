@@ -24,6 +24,7 @@ from dl_platform.linkage.blocking import rules_for, training_rules, within_rules
 from dl_platform.linkage.comparisons import build_comparisons
 from dl_platform.linkage.config import LinkageConfig
 from dl_platform.linkage.inputs import EVIDENCE_FIELDS, LINK_INPUT
+from dl_platform.operations.files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,11 @@ class TrainedModel:
     settings: dict[str, Any]
     meta: dict[str, Any]
     trained_now: bool
+
+
+def revision_path(models_dir: Path, revision: int) -> Path:
+    """Every trained revision is kept: what linked a record can always be looked up."""
+    return models_dir / f"linkage_model_r{revision}.json"
 
 
 def model_paths(models_dir: Path) -> tuple[Path, Path]:
@@ -181,10 +187,14 @@ def load_or_train(
         The model settings and metadata (`trained_now` says whether it was trained here).
     """
     model_path, meta_path = model_paths(models_dir)
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() and model_path.exists() else None
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else None
+    # The metadata is written last and names its revision's file: the commit point of a save.
+    saved = revision_path(models_dir, int(meta["revision"])) if meta else None
+    if saved is None or not saved.exists():
+        meta = None
     reason = needs_training(meta, fields, cfg, force, counts)
-    if reason is None and meta is not None:
-        return TrainedModel(json.loads(model_path.read_text()), meta, trained_now=False)
+    if reason is None and meta is not None and saved is not None:
+        return TrainedModel(json.loads(saved.read_text()), meta, trained_now=False)
     started = time.monotonic()
     settings = train_model(db_api, fields, cfg, int(counts.get("records", 0)))
     previous = int(meta.get("revision", 0)) if meta else 0
@@ -202,7 +212,7 @@ def load_or_train(
     }
     models_dir.mkdir(parents=True, exist_ok=True)
     text = json.dumps(settings, indent=2)
-    (models_dir / f"linkage_model_r{meta['revision']}.json").write_text(text)
-    model_path.write_text(text)
-    meta_path.write_text(json.dumps(meta, indent=2))
+    write_atomically(revision_path(models_dir, meta["revision"]), text)
+    write_atomically(model_path, text)
+    write_atomically(meta_path, json.dumps(meta, indent=2))
     return TrainedModel(settings, meta, trained_now=True)

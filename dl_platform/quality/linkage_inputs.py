@@ -17,6 +17,7 @@ import pandas as pd
 from dl_platform.quality.linkage_checks import MATCHED_STEPS
 from dl_platform.quality.tables import pick_column, table_columns, table_exists
 from dl_platform.quality.validity import nhs_number_valid
+from dl_platform.resources.sql import quote_identifier, quote_relation, single_statement
 from dl_platform.sources.dates import parse_delivery_dates
 from dl_platform.sources.registry import Registry
 
@@ -40,7 +41,8 @@ def load_multiple_match_flags(conn: Any) -> pd.Series | None:
     column = pick_column(table_columns(conn, "mpi.link_diagnostics"), MULTIPLE_FLAG_COLUMNS)
     if column is None:
         return None
-    return conn.execute(f'select "{column}" as flag from mpi.link_diagnostics').df()["flag"]
+    sql = f"select {quote_identifier(column)} as flag from mpi.link_diagnostics"
+    return conn.execute(single_statement(sql)).df()["flag"]
 
 
 def load_match_weights(conn: Any) -> pd.Series | None:
@@ -50,7 +52,8 @@ def load_match_weights(conn: Any) -> pd.Series | None:
     column = pick_column(table_columns(conn, "mpi.link_diagnostics"), ("match_weight", "weight"))
     if column is None:
         return None
-    return conn.execute(f'select "{column}" as w from mpi.link_diagnostics').df()["w"].dropna()
+    sql = f"select {quote_identifier(column)} as w from mpi.link_diagnostics"
+    return conn.execute(single_statement(sql)).df()["w"].dropna()
 
 
 def _nhs_by_record(conn: Any, registry: Registry) -> pd.DataFrame:
@@ -64,7 +67,7 @@ def _nhs_by_record(conn: Any, registry: Registry) -> pd.DataFrame:
         table = f"raw.{source.name}__identifiers"
         if "nhs_number" not in source.identifiers or not table_exists(conn, table):
             continue
-        f = conn.execute(f"select record_id, nhs_number from {table}").df()
+        f = conn.execute(single_statement(f"select record_id, nhs_number from {quote_relation(table)}")).df()
         cleaned = f["nhs_number"].astype("string").str.replace(r"[\s.\-]", "", regex=True)
         frames.append(f.assign(source=source.name, nhs_number=cleaned.where(nhs_number_valid(f["nhs_number"]))))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["source", "record_id", "nhs_number"])
@@ -77,7 +80,9 @@ def _payload_dates(conn: Any, source: str, column: str, alias: str) -> pd.DataFr
     real = pick_column(table_columns(conn, table), column)
     if real is None:
         return None
-    f = conn.execute(f'select record_id, "{real}" as v from {table}').df()
+    # `real` is a payload column as the supplier named it: quoted, never spliced.
+    sql = f"select record_id, {quote_identifier(real)} as v from {quote_relation(table)}"
+    f = conn.execute(single_statement(sql)).df()
     return pd.DataFrame({"source": source, "record_id": f["record_id"], alias: parse_delivery_dates(f["v"])})
 
 

@@ -1,7 +1,8 @@
 """Small read helpers over a warehouse connection: does a table exist, which columns has it.
 
 Raw payload keeps delivery column names exactly (HES upper case), so lookups here are
-case-insensitive. Every result is fully fetched before the next statement (DuckDB 2).
+case-insensitive. Those names come from supplier headers, so every name reaching SQL here is
+quoted by `quote_identifier`. Every result is fully fetched before the next statement (DuckDB 2).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+
+from dl_platform.resources.sql import quote_identifier, quote_relation, single_statement
 
 
 def table_exists(conn: Any, table: str) -> bool:
@@ -22,7 +25,7 @@ def table_exists(conn: Any, table: str) -> bool:
 
 def table_columns(conn: Any, table: str) -> list[str]:
     """Column names of `schema.table`, in table order."""
-    return [r[0] for r in conn.execute(f"describe {table}").fetchall()]
+    return [r[0] for r in conn.execute(single_statement(f"describe {quote_relation(table)}")).fetchall()]
 
 
 def pick_column(columns: list[str], wanted: tuple[str, ...] | str) -> str | None:
@@ -36,5 +39,5 @@ def pick_column(columns: list[str], wanted: tuple[str, ...] | str) -> str | None
 
 def select_columns(conn: Any, table: str, columns: list[str]) -> pd.DataFrame:
     """Only the named columns of a table, as a DataFrame."""
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    return conn.execute(f"select {quoted} from {table}").df()
+    quoted = ", ".join(quote_identifier(c) for c in columns)
+    return conn.execute(single_statement(f"select {quoted} from {quote_relation(table)}")).df()

@@ -9,11 +9,16 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
 from dl_platform.settings import DBT_PROJECT_DIR, get_settings
+
+# dbt invocation folders kept under target/ (the last few runs, for debugging a failure).
+KEEP_TARGETS = 12
+RECENT_S = 600
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -41,6 +46,29 @@ def dbt_executable() -> str:
     venv is not activated), else the one on PATH."""
     beside = Path(sys.executable).parent / "dbt"
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+def prune_dbt_targets(target_dir: Path | None = None, keep: int = KEEP_TARGETS) -> int:
+    """Delete all but the newest `keep` per-invocation folders dagster-dbt leaves in `target/`.
+
+    Each dbt invocation writes its own `target/<asset>-<run>-<id>/` (manifest, run results,
+    compiled SQL): 225 MB after a day of runs. Top-level files (the manifest the code location
+    loads) are never touched, nor a folder written in the last `RECENT_S` seconds.
+
+    Returns:
+        How many folders were removed.
+    """
+    target_dir = target_dir or DBT_PROJECT_DIR / "target"
+    if not target_dir.is_dir():
+        return 0
+    folders = sorted((p for p in target_dir.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    cutoff = time.time() - RECENT_S
+    removed = 0
+    for folder in folders[keep:]:
+        if folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def build_dbt_resource() -> DbtCliResource:

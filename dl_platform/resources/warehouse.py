@@ -14,8 +14,8 @@ Why a resource of our own (built on dagster-duckdb's `DuckDBResource`):
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,9 +28,10 @@ from dagster import get_dagster_logger
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from dl_platform.settings import get_settings
+from dl_platform.operations.worker import Worker, current, is_alive
+from dl_platform.settings import ENGINES, get_settings
 
-SUPPORTED_ENGINES = ("duckdb",)
+SPLINK_SCRATCH_PREFIX = "__splink__"
 
 
 def connection_config(memory_limit: str, threads: int, temp_dir: Path, max_temp: str) -> dict[str, Any]:
@@ -45,9 +46,37 @@ def connection_config(memory_limit: str, threads: int, temp_dir: Path, max_temp:
     }
 
 
+def _lock_owner(handle: Any) -> Worker | None:
+    """The writer named in the lock file (a writer clears it when it releases the lock)."""
+    handle.seek(0)
+    text = handle.read().strip()
+    return Worker.parse(text.split()[0]) if text else None
+
+
+def _take_over(handle: Any, lock_path: Path) -> None:
+    """Name this process as the writer, saying so when the last writer died holding the lock."""
+    previous = _lock_owner(handle)
+    if previous is not None and previous != current():
+        state = "is still running but released it uncleanly" if is_alive(previous) else "no longer exists"
+        get_dagster_logger().warning(
+            f"{lock_path.name}: the last writer ({previous.describe()}) {state}; taking the lock over. "
+            "DuckDB replays the warehouse's write-ahead log on open: committed work is kept, "
+            "uncommitted work is rolled back."
+        )
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{current().tag()} {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}\n")
+    handle.flush()
+
+
 @contextmanager
 def writer_lock(database: Path, timeout_s: float = 3600.0, shared: bool = False) -> Iterator[None]:
-    """Hold the warehouse lock (exclusive for writers, shared for readers), waiting with log lines."""
+    """Hold the warehouse lock (exclusive for writers, shared for readers), waiting with log lines.
+
+    The lock is an `flock`, so the kernel releases it when its holder dies however it dies;
+    the file also names the writer (host, PID, start time), so a lock left by a killed run is
+    reported when the next writer takes it over, and a waiting writer says whom it waits for.
+    """
     database.parent.mkdir(parents=True, exist_ok=True)
     lock_path = database.with_suffix(database.suffix + ".lock")
     with open(lock_path, "a+") as handle:
@@ -59,23 +88,25 @@ def writer_lock(database: Path, timeout_s: float = 3600.0, shared: bool = False)
                 break
             except BlockingIOError:
                 waited = time.monotonic() - start
+                owner = _lock_owner(handle)
+                holder = owner.describe() if owner else "a reader"
                 if waited > timeout_s:
                     raise TimeoutError(
-                        f"{database}: another process has held the warehouse writer lock for "
-                        f"{waited:.0f}s; is a run stuck?"
+                        f"{database}: {holder} has held the warehouse lock for {waited:.0f}s; is a run stuck?"
                     ) from None
                 if waited - logged >= 10:
-                    get_dagster_logger().info(f"waiting for the warehouse writer lock ({waited:.0f}s)")
+                    get_dagster_logger().info(f"waiting for the warehouse lock held by {holder} ({waited:.0f}s)")
                     logged = waited
                 time.sleep(0.2)
         if not shared:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"{os.getpid()}\n")
-            handle.flush()
+            _take_over(handle, lock_path)
         try:
             yield
         finally:
+            if not shared:
+                handle.seek(0)
+                handle.truncate()
+                handle.flush()
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
@@ -111,8 +142,8 @@ class WarehouseResource(DuckDBResource):
     @contextmanager
     def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A configured connection; writers hold the single-writer lock meanwhile."""
-        if self.engine not in SUPPORTED_ENGINES:
-            raise ValueError(f"warehouse engine '{self.engine}' is not available (have: {SUPPORTED_ENGINES})")
+        if self.engine not in ENGINES:
+            raise ValueError(f"warehouse engine '{self.engine}' is not available (have: {ENGINES})")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with writer_lock(self.path, shared=read_only):
             conn = duckdb.connect(str(self.path), read_only=read_only, config=self._config())
@@ -138,11 +169,36 @@ class WarehouseResource(DuckDBResource):
         ).fetchall()
         return bool(rows)
 
-    def splink_db_api(self, conn: duckdb.DuckDBPyConnection):
-        """Splink's DuckDB backend on an open connection (Spark would return SparkAPI)."""
+    @contextmanager
+    def splink_api(self, conn: duckdb.DuckDBPyConnection) -> Iterator[Any]:
+        """Splink's DuckDB backend on an open connection (Spark would yield SparkAPI).
+
+        Splink materialises its intermediate tables (`__splink__*`: identifiers, blocked pairs,
+        comparison vectors) in the connection's default schema, i.e. in the warehouse file.
+        They are dropped when the block ends, and any left by a killed run when it starts.
+        """
         from splink.backends.duckdb import DuckDBAPI
 
-        return DuckDBAPI(connection=conn)
+        drop_splink_scratch(conn)
+        try:
+            yield DuckDBAPI(connection=conn)
+        finally:
+            try:
+                drop_splink_scratch(conn)
+            except duckdb.Error as exc:  # e.g. an aborted transaction: the next run drops them
+                get_dagster_logger().warning(f"Splink scratch tables not dropped now: {type(exc).__name__}")
+
+
+def drop_splink_scratch(conn: duckdb.DuckDBPyConnection) -> int:
+    """Drop Splink's scratch tables and views from the warehouse; returns how many."""
+    rows = conn.execute(
+        "select table_schema, table_name, table_type from information_schema.tables "
+        "where table_catalog = current_database() and starts_with(table_name, ?)",
+        [SPLINK_SCRATCH_PREFIX],
+    ).fetchall()
+    for schema, name, kind in rows:
+        conn.execute(f'drop {"view" if kind == "VIEW" else "table"} if exists "{schema}"."{name}"')
+    return len(rows)
 
 
 @contextmanager

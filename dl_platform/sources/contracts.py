@@ -1,9 +1,17 @@
 """Pandera contracts for raw deliveries, built from the registry entry.
 
 One schema per source, validated lazily so every failing row reaches quarantine with
-the rule it broke. Rules here are structural (the row cannot be trusted as a record);
-weak identifiers such as an NHS number failing Modulus 11 are kept and flagged by dbt,
-because the linkage cascade can still place such a record on other evidence.
+the rule it broke. Rules here are structural only (the row cannot be trusted as a record:
+no record_id, or one shared with another row of the delivery; ragged lines are caught by
+the reader). Weak values are kept and flagged instead, because a record with a bad date
+or an NHS number failing Modulus 11 can still be linked on its other identifiers and still
+belongs in analysts' data: dbt flags them per record, and `flag_values` counts bad dates
+per field and kind for the raw asset's metadata.
+
+The date rules are deliberately not in the pandera schema, not even as warning checks: a
+pandera warning carries its failure cases (the dates themselves) into the logs, and a
+check that never decides anything would only make the contract shown in the UI claim a
+rule the door does not enforce. The date columns' descriptions say what happens instead.
 """
 
 from __future__ import annotations
@@ -14,21 +22,20 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from dl_platform.sources.dates import unparseable_dates
+from dl_platform.sources.dates import date_issues
 from dl_platform.sources.reader import ROW_NUMBER
 from dl_platform.sources.registry import Source
 
-# Plain-language reasons, keyed by the check names used below; shown in quarantine and metadata.
+# Plain-language reasons for every rule that sends a row to quarantine; shown in quarantine and metadata.
 REASONS = {
     "record_id_present": "record_id is missing",
     "record_id_unique": "record_id appears more than once in this delivery",
-    "date_of_birth_parseable": "date of birth is not a real date in ISO, DD/MM/YYYY or YYYYMMDD form",
-    "period_date_parseable": "the period date column is not a real date",
+    "field_count": "the line has more or fewer fields than the header (ragged or truncated)",
 }
-
-
-def _parseable(name: str) -> pa.Check:
-    return pa.Check(lambda s: ~unparseable_dates(s), name=name)
+_FLAGGED_DATE = (
+    "kept as delivered; an impossible, unrecognised, pre-1880 or future date is counted in the raw "
+    "asset's flagged_values, not quarantined"
+)
 
 
 def build_contract(source: Source) -> pa.DataFrameSchema:
@@ -45,14 +52,12 @@ def build_contract(source: Source) -> pa.DataFrameSchema:
     for field, column in source.identifiers.items():
         if field == "record_id":
             continue
-        checks = [_parseable("date_of_birth_parseable")] if field == "date_of_birth" else []
-        columns[column] = pa.Column(
-            "string", checks=checks, nullable=True, description=f"identifier: {field}"
-        )
+        note = f"; {_FLAGGED_DATE}" if field == "date_of_birth" else ""
+        columns[column] = pa.Column("string", nullable=True, description=f"identifier: {field}{note}")
     if source.period:
         columns[source.period.date_column] = pa.Column(
-            "string", checks=[_parseable("period_date_parseable")], nullable=True,
-            description="date placing the record in the source's coverage period",
+            "string", nullable=True,
+            description=f"date placing the record in the source's coverage period; {_FLAGGED_DATE}",
         )
     columns[ROW_NUMBER] = pa.Column("int64", description="line (CSV) or row (Parquet) in the delivery")
     return pa.DataFrameSchema(
@@ -99,6 +104,35 @@ def validate_delivery(rows: pd.DataFrame, source: Source) -> tuple[pd.DataFrame,
         "record": [json.dumps(r) for r in records.to_dict(orient="records")],
     })
     return rows.drop(index=bad_index), quarantine
+
+
+def flag_values(
+    rows: pd.DataFrame, source: Source, today: pd.Timestamp | None = None
+) -> dict[str, dict[str, int]]:
+    """Count the dates a delivery's rows carry that are unusable, per field and kind (counts only).
+
+    Args:
+        rows: delivery rows (delivery column names).
+        source: the registry entry.
+        today: the last plausible day (default: today).
+
+    Returns:
+        `{field: {kind: count}}` for `date_of_birth` (by standard name) and the period date
+        column (by delivery name), each present when the source has it; kinds with no
+        values are left out. Kinds are those of `dl_platform.sources.dates.DATE_ISSUES`.
+    """
+    fields: dict[str, str] = {}
+    if "date_of_birth" in source.identifiers:
+        fields["date_of_birth"] = source.delivery_column("date_of_birth")
+    if source.period:
+        fields[source.period.date_column] = source.period.date_column
+    out: dict[str, dict[str, int]] = {}
+    for name, column in fields.items():
+        if column not in rows:
+            continue
+        counts = date_issues(rows[column], today).value_counts()
+        out[name] = {str(kind): int(n) for kind, n in sorted(counts.items())}
+    return out
 
 
 def _empty_quarantine() -> pd.DataFrame:

@@ -9,6 +9,7 @@ from dagster_pandera import pandera_schema_to_dagster_type
 from dl_platform.resources.warehouse import WarehouseResource
 from dl_platform.settings import get_settings
 from dl_platform.sources.contracts import REASONS, build_contract
+from dl_platform.sources.dates import DATE_ISSUES
 from dl_platform.sources.loader import PROVENANCE, LoadResult, load_source, table_names
 from dl_platform.sources.registry import Registry, Source
 
@@ -67,10 +68,13 @@ def _metadata(source: Source, result: LoadResult, counts: dict[str, int]) -> dic
     reasons = result.reasons()
     return {
         "deliveries_new": dg.MetadataValue.int(len(result.deliveries)),
+        "deliveries_empty": dg.MetadataValue.int(sum(d.outcome == "empty" for d in result.deliveries)),
         "rows_read": dg.MetadataValue.int(result.total("rows_read")),
         "rows_accepted": dg.MetadataValue.int(result.total("rows_accepted")),
         "rows_quarantined": dg.MetadataValue.int(result.total("rows_quarantined")),
         "quarantine_reasons": dg.MetadataValue.json({r: reasons[r] for r in sorted(reasons)}),
+        # Loaded rows whose dates are unusable (kept, not quarantined): counts per field and kind.
+        "flagged_values": dg.MetadataValue.json(result.flagged()),
         "deliveries": dg.MetadataValue.md(
             "| file | sha256 | outcome | read | accepted | quarantined |\n|---|---|---|---|---|---|\n"
             + (table or "| (no new deliveries) | | | | | |")
@@ -95,6 +99,7 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
             "dagster/column_schema": _identifiers_schema(source),
             "contract": contract_type.metadata["schema"],
             "contract_rules": dg.MetadataValue.json(REASONS),
+            "flagged_kinds": dg.MetadataValue.json(DATE_ISSUES),
             "registry_owner": source.owner or "",
         },
         **_common(source),

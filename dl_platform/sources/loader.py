@@ -3,10 +3,15 @@
 For each file in `landing/<source>/` not yet seen (by name and sha256): read it, validate
 it against the source's contract, and in one transaction write the valid rows split into
 `raw.<source>__identifiers` and `raw.<source>__payload` (the split-file principle), the
-invalid rows to `raw.<source>__quarantine`, and a row to `raw.delivery_log`. A snapshot
-replaces the tables; an append upserts by record_id (the later delivery wins). A file
-whose bytes were already loaded under another name is logged as a duplicate and changes
-nothing; a file that cannot be read is logged as rejected and reported to the caller.
+structurally invalid rows to `raw.<source>__quarantine`, and a row to `raw.delivery_log`.
+Rows with unusable dates load like any other and are counted per field and kind
+(`flagged_values`). A snapshot replaces the tables; an append upserts by record_id (the
+later delivery wins). An append with no data rows is logged as `empty` and changes nothing.
+A file whose bytes were already loaded under another name is logged as a duplicate and
+changes nothing; a file that cannot be read is logged as rejected and reported to the caller.
+
+Delivery column names reach SQL only through `quote_identifier`, in statements checked by
+`single_statement`: a header cannot end the quoted name and run SQL of its own.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from typing import Any
 
 import pandas as pd
 
-from dl_platform.sources.contracts import validate_delivery
+from dl_platform.resources.sql import quote_identifier, single_statement
+from dl_platform.sources.contracts import flag_values, validate_delivery
 from dl_platform.sources.reader import (
+    PROVENANCE,
     ROW_NUMBER,
     DeliveryError,
     file_sha256,
@@ -29,7 +36,7 @@ from dl_platform.sources.reader import (
 )
 from dl_platform.sources.registry import Source
 
-PROVENANCE = ("_delivery_file", "_file_sha256", "_row_number", "_loaded_at")
+_PROVENANCE_TYPES = dict(zip(PROVENANCE, ("varchar", "varchar", "bigint", "timestamp"), strict=True))
 
 DELIVERY_LOG_DDL = """
 create table if not exists raw.delivery_log (
@@ -45,12 +52,13 @@ class DeliveryOutcome:
 
     file: str
     sha256: str
-    outcome: str  # loaded | duplicate | rejected
+    outcome: str  # loaded | empty | duplicate | rejected
     rows_read: int = 0
     rows_accepted: int = 0
     rows_quarantined: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     message: str = ""
+    flagged: dict[str, dict[str, int]] = field(default_factory=dict)  # field -> date issue -> count
 
 
 @dataclass
@@ -73,6 +81,14 @@ class LoadResult:
             counts.update(d.reasons)
         return dict(counts)
 
+    def flagged(self) -> dict[str, dict[str, int]]:
+        """Flagged date values over this call's deliveries, per field and kind (counts only)."""
+        out: dict[str, Counter[str]] = {}
+        for d in self.deliveries:
+            for name, kinds in d.flagged.items():
+                out.setdefault(name, Counter()).update(kinds)
+        return {name: {k: kinds[k] for k in sorted(kinds) if kinds[k]} for name, kinds in out.items()}
+
 
 def table_names(source: Source) -> dict[str, str]:
     base = f"raw.{source.name}"
@@ -84,23 +100,28 @@ def table_names(source: Source) -> dict[str, str]:
 
 
 def ensure_tables(conn: Any, source: Source) -> None:
-    """Create the raw schema, the delivery log and this source's tables if absent."""
+    """Create the raw schema, the delivery log and this source's tables if absent.
+
+    Table names come from the source name, which the registry holds to a lower-case snake_case
+    identifier; column names are quoted all the same.
+    """
     t = table_names(source)
     conn.execute("create schema if not exists raw")
     conn.execute(DELIVERY_LOG_DDL)
-    prov = "_delivery_file varchar, _file_sha256 varchar, _row_number bigint, _loaded_at timestamp"
-    ident_cols = ", ".join(f"{f} varchar" for f in source.identifier_fields)
-    conn.execute(f"create table if not exists {t['identifiers']} ({ident_cols}, {prov})")
-    conn.execute(f"create table if not exists {t['payload']} (record_id varchar, {prov})")
-    conn.execute(
+    prov = ", ".join(f"{quote_identifier(c)} {kind}" for c, kind in _PROVENANCE_TYPES.items())
+    ident_cols = ", ".join(f"{quote_identifier(f)} varchar" for f in source.identifier_fields)
+    conn.execute(single_statement(f"create table if not exists {t['identifiers']} ({ident_cols}, {prov})"))
+    conn.execute(single_statement(f"create table if not exists {t['payload']} (record_id varchar, {prov})"))
+    conn.execute(single_statement(
         f"create table if not exists {t['quarantine']} (_delivery_file varchar, _file_sha256 varchar, "
         "_row_number bigint, rule varchar, reason varchar, record varchar, _loaded_at timestamp)"
-    )
+    ))
     # A registry entry that gained an identifier field keeps its history: add the column.
-    existing = {r[0] for r in conn.execute(f"describe {t['identifiers']}").fetchall()}
+    existing = {r[0] for r in conn.execute(single_statement(f"describe {t['identifiers']}")).fetchall()}
     for f in source.identifier_fields:
         if f not in existing:
-            conn.execute(f"alter table {t['identifiers']} add column {f} varchar")
+            sql = f"alter table {t['identifiers']} add column {quote_identifier(f)} varchar"
+            conn.execute(single_statement(sql))
 
 
 def _split(valid: pd.DataFrame, source: Source, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -119,10 +140,12 @@ def _with_provenance(frame: pd.DataFrame, path: Path, sha: str, loaded_at: dt.da
 
 
 def _add_missing_columns(conn: Any, table: str, frame: pd.DataFrame) -> None:
-    existing = {r[0].lower() for r in conn.execute(f"describe {table}").fetchall()}
+    """A new payload column widens the table (names compared ignoring case, as DuckDB does)."""
+    existing = {r[0].lower() for r in conn.execute(single_statement(f"describe {table}")).fetchall()}
     for column in frame.columns:
         if column.lower() not in existing:
-            conn.execute(f'alter table {table} add column "{column}" varchar')
+            sql = f"alter table {table} add column {quote_identifier(column)} varchar"
+            conn.execute(single_statement(sql))
 
 
 def _write(conn: Any, table: str, frame: pd.DataFrame, replace: bool) -> None:
@@ -148,6 +171,13 @@ def _log(conn: Any, source: Source, d: DeliveryOutcome, size: int, at: dt.dateti
 
 def _load_file(conn: Any, source: Source, path: Path, run_id: str) -> DeliveryOutcome:
     delivery = read_delivery(path, source)
+    rows_read = len(delivery.rows) + len(delivery.malformed)
+    if source.load == "append" and rows_read == 0:
+        # A quiet month: legitimate, nothing to write, and logged so it is not read again.
+        empty = DeliveryOutcome(file=path.name, sha256=delivery.sha256, outcome="empty",
+                                message="no data rows")
+        _log(conn, source, empty, delivery.size, dt.datetime.now(dt.UTC).replace(tzinfo=None), run_id)
+        return empty
     valid, quarantine = validate_delivery(delivery.rows, source)
     if delivery.malformed:
         quarantine = pd.concat([quarantine, pd.DataFrame(delivery.malformed)], ignore_index=True)
@@ -161,9 +191,9 @@ def _load_file(conn: Any, source: Source, path: Path, run_id: str) -> DeliveryOu
     ident, payload = _split(valid, source, delivery.columns)
     outcome = DeliveryOutcome(
         file=path.name, sha256=delivery.sha256, outcome="loaded",
-        rows_read=len(delivery.rows) + len(delivery.malformed), rows_accepted=len(valid),
-        rows_quarantined=len(quarantine),
+        rows_read=rows_read, rows_accepted=len(valid), rows_quarantined=len(quarantine),
         reasons=dict(Counter(r for rules in quarantine["rule"] for r in str(rules).split(";"))),
+        flagged=flag_values(valid, source),
     )
     conn.execute("begin transaction")
     try:
@@ -201,6 +231,8 @@ def load_source(conn: Any, source: Source, landing_dir: Path, run_id: str = "") 
         [source.name],
     ).fetchall()
     by_name = {(f, h): (o, m) for f, h, o, m in seen}
+    # Empty deliveries stay out: two quiet months have identical (header-only) bytes, and
+    # the second is another empty delivery, not a duplicate of the first.
     loaded_hashes = {h for _, h, o, _ in seen if o == "loaded"}
     outcomes: list[DeliveryOutcome] = []
     for path in list_deliveries(landing_dir / source.name):
@@ -218,7 +250,8 @@ def load_source(conn: Any, source: Source, landing_dir: Path, run_id: str = "") 
         else:
             try:
                 d = _load_file(conn, source, path, run_id)
-                loaded_hashes.add(sha)
+                if d.outcome == "loaded":
+                    loaded_hashes.add(sha)
             except DeliveryError as exc:
                 d = DeliveryOutcome(path.name, sha, "rejected", message=str(exc))
                 _log(conn, source, d, path.stat().st_size, now, run_id)

@@ -2,26 +2,51 @@
 
 Reading never drops a row: rows whose field count differs from the header (ragged or
 truncated lines) come back separately so they can be quarantined with their line
-number. File-level problems (empty file, undecodable bytes, a missing mapped column)
-raise `DeliveryError` naming the file, the line and the rule.
+number. File-level problems raise `DeliveryError` naming the file, the line and the rule:
+an empty file, undecodable bytes, NUL bytes (a sign of UTF-16 or a corrupt export), a
+compressed file or archive the registry did not declare, a header name that is blank,
+too long or carries quotes or control characters (it would become a warehouse column),
+and a missing mapped column. Compression is recognised by the file's magic bytes, never
+its name alone; gzip is read when the file is named `.csv.gz` or the registry declares
+`format.compression: gzip`.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import gzip
 import hashlib
 import io
 import json
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 
+from dl_platform.sources.names import column_name_problem, shown_name
 from dl_platform.sources.registry import Source
 
-DELIVERY_SUFFIXES = (".csv", ".parquet")
+DELIVERY_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 ROW_NUMBER = "_row_number"
+# Columns the loader adds to every raw row; a delivery column of the same name would be overwritten.
+PROVENANCE = ("_delivery_file", "_file_sha256", ROW_NUMBER, "_loaded_at")
+# Leading bytes of the compressed and archive formats suppliers send (bzip2 also checks its block magic).
+_MAGIC: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x1f\x8b", 0, "gzip"),
+    (b"PK\x03\x04", 0, "zip"),
+    (b"PK\x05\x06", 0, "zip"),
+    (b"1AY&SY", 4, "bzip2"),
+    (b"\xfd7zXZ\x00", 0, "xz"),
+    (b"\x28\xb5\x2f\xfd", 0, "zstd"),
+)
+_DESCRIBED = {"zip": "a zip archive", "bzip2": "bzip2-compressed", "xz": "xz-compressed",
+              "zstd": "zstd-compressed", "gzip": "gzip-compressed"}
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# A NUL in more than this share of characters means the whole file is in a wider encoding.
+_NUL_SHARE_FOR_UTF16 = 0.2
 
 
 class DeliveryError(ValueError):
@@ -60,12 +85,52 @@ def list_deliveries(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in DELIVERY_SUFFIXES
+        p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(DELIVERY_SUFFIXES)
         and not p.name.startswith(".")
     )
 
 
+def _container(data: bytes) -> str | None:
+    """The compression or archive format `data` starts with, if any."""
+    for magic, offset, kind in _MAGIC:
+        if data[offset:offset + len(magic)] == magic and (kind != "bzip2" or data[:3] == b"BZh"):
+            return kind
+    return None
+
+
+def _unpack_csv(path: Path, data: bytes, source: Source) -> bytes:
+    """CSV bytes from the file's bytes: gunzipped when gzip is expected, refused when unexpected."""
+    named_gz = path.name.lower().endswith(".csv.gz")
+    declared = source.compression == "gzip"
+    kind = _container(data)
+    if kind == "gzip" and (named_gz or declared):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error):
+            raise DeliveryError(path, "compression", "the gzip stream is corrupt or truncated") from None
+        if not data:
+            raise DeliveryError(path, "not_empty", "file is empty once decompressed")
+        return data
+    if kind == "gzip":
+        raise DeliveryError(path, "compression", "the file is gzip-compressed; name it .csv.gz or set "
+                            "format.compression: gzip in the registry")
+    if kind is not None:
+        raise DeliveryError(path, "compression", f"the file is {_DESCRIBED[kind]}; unpack it first")
+    if named_gz:
+        raise DeliveryError(path, "compression", "the file is named .csv.gz but is not gzip-compressed")
+    if declared:
+        raise DeliveryError(path, "compression", "the file is not gzip-compressed, but the registry "
+                            "declares format.compression: gzip; fix the file or the registry")
+    return data
+
+
 def _decode(path: Path, data: bytes, encoding: str) -> str:
+    wide = codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+    if not wide and data.startswith(_UTF16_BOMS):
+        raise DeliveryError(
+            path, "encoding", "the file starts with a UTF-16 byte-order mark; it looks UTF-16 — declare "
+            "format.encoding: utf-16 in the registry", 1,
+        )
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -78,10 +143,57 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
     return text.removeprefix("\ufeff")
 
 
+def _refuse_nul(path: Path, fields: list[str], line: int, header: list[str], text: str) -> None:
+    """Reject the file at the first field holding a NUL; hint at UTF-16 when NULs are everywhere."""
+    position = next((i for i, value in enumerate(fields) if "\x00" in value), None)
+    if position is None:
+        return
+    where = f"column {position + 1}"
+    if position < len(header):
+        where += f" ({shown_name(header[position])})"
+    hint = ""
+    if text.count("\x00") > _NUL_SHARE_FOR_UTF16 * len(text):
+        hint = "; NUL bytes run through the whole file — it looks UTF-16: declare format.encoding: utf-16"
+    raise DeliveryError(
+        path, "nul_byte", f"{where} holds a NUL byte (\\x00), which no text column may carry{hint}", line,
+    )
+
+
+def _check_names(path: Path, header: list[str], source: Source) -> None:
+    """Header names become warehouse columns: refuse unusable, duplicate or reserved ones."""
+    for position, name in enumerate(header, start=1):
+        problem = column_name_problem(name)
+        if problem:
+            raise DeliveryError(
+                path, "header_names", f"column {position} name {shown_name(name)} {problem}; "
+                "the file cannot be loaded until its header is fixed", 1,
+            )
+    # The warehouse compares column names ignoring case, so 'Code' and 'code' are one column there.
+    lowered = [c.lower() for c in header]
+    if len(set(lowered)) != len(lowered):
+        dupe = next(c for c in header if lowered.count(c.lower()) > 1)
+        raise DeliveryError(
+            path, "header", f"column {shown_name(dupe)} appears more than once (names are compared "
+            "ignoring case)", 1,
+        )
+    reserved = {c.lower() for c in PROVENANCE}
+    if source.record_id_column.lower() != "record_id":
+        reserved.add("record_id")  # the payload renames the record_id column to this
+    clash = next((c for c in header if c.lower() in reserved), None)
+    if clash is not None:
+        raise DeliveryError(
+            path, "header_names", f"column {shown_name(clash)} has a name the platform reserves for "
+            "its own columns; rename it in the delivery", 1,
+        )
+
+
 def _check_header(path: Path, header: list[str], source: Source, delimiter: str) -> None:
-    if len(set(header)) != len(header):
-        dupes = sorted({c for c in header if header.count(c) > 1})
-        raise DeliveryError(path, "header", f"column '{dupes[0]}' appears more than once", 1)
+    # Missing mapped columns first: a wrong delimiter (a tab, say) shows up there with its hint.
+    _check_mapped_columns(path, header, source, delimiter)
+    _check_names(path, header, source)
+
+
+def _check_mapped_columns(path: Path, header: list[str], source: Source, delimiter: str) -> None:
     missing = [c for c in source.identifiers.values() if c not in header]
     if source.period and source.period.date_column not in header:
         missing.append(source.period.date_column)
@@ -93,7 +205,7 @@ def _check_header(path: Path, header: list[str], source: Source, delimiter: str)
         if guess:
             hint = f"; the header has a single column — is the delimiter {guess!r}? (format.delimiter)"
     lower = {c.lower(): c for c in header}
-    near = [f"'{m}' (found '{lower[m.lower()]}')" for m in missing if m.lower() in lower]
+    near = [f"{m!r} (found {shown_name(lower[m.lower()])})" for m in missing if m.lower() in lower]
     if near:
         hint += f"; case differs for {', '.join(near)}"
     raise DeliveryError(
@@ -103,12 +215,15 @@ def _check_header(path: Path, header: list[str], source: Source, delimiter: str)
 
 
 def _read_csv(path: Path, data: bytes, source: Source) -> tuple[list[str], pd.DataFrame, list[dict]]:
-    text = _decode(path, data, source.encoding)
+    text = _decode(path, _unpack_csv(path, data, source), source.encoding)
+    has_nul = "\x00" in text
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter, strict=False)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise DeliveryError(path, "not_empty", "file has no header line") from None
+    if has_nul:
+        _refuse_nul(path, header, 1, header, text)
     _check_header(path, header, source, source.delimiter)
     width = len(header)
     good: list[list[str]] = []
@@ -118,6 +233,8 @@ def _read_csv(path: Path, data: bytes, source: Source) -> tuple[list[str], pd.Da
         for row in reader:
             if not row:
                 continue
+            if has_nul:
+                _refuse_nul(path, row, reader.line_num, header, text)
             if len(row) == width:
                 good.append(row)
                 lines.append(reader.line_num)
@@ -156,14 +273,15 @@ def read_delivery(path: Path, source: Source) -> Delivery:
     """Read a delivery for `source`.
 
     Args:
-        path: a CSV or Parquet file in the source's landing folder.
-        source: the registry entry (encoding, delimiter, mapped columns).
+        path: a CSV (`.csv`, `.csv.gz`) or Parquet file in the source's landing folder.
+        source: the registry entry (encoding, delimiter, compression, mapped columns).
 
     Returns:
         The parsed delivery; empty strings become nulls.
 
     Raises:
-        DeliveryError: the file is empty, undecodable, unreadable or lacks a mapped column.
+        DeliveryError: the file is empty, compressed unexpectedly, undecodable, holds NUL bytes,
+            is unreadable, has an unusable header name or lacks a mapped column.
     """
     size = path.stat().st_size
     if size == 0:
@@ -171,6 +289,10 @@ def read_delivery(path: Path, source: Source) -> Delivery:
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     if path.suffix.lower() == ".parquet":
+        kind = _container(data)
+        if kind is not None:
+            raise DeliveryError(path, "compression", f"the file is {_DESCRIBED[kind]}; unpack it first "
+                                "(Parquet compresses its own columns)")
         header, frame, malformed = _read_parquet(path, source)
     else:
         header, frame, malformed = _read_csv(path, data, source)

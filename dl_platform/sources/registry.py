@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from dl_platform.safe_yaml import MAX_BYTES, ConfigFileError, parse_yaml
+from dl_platform.sources.names import column_name_problem, shown_name
 
 STANDARD_FIELDS: tuple[str, ...] = (
     "record_id",
@@ -40,7 +41,8 @@ SOURCE_KEYS = {
 }
 REQUIRED_KEYS = ("title", "role", "primacy", "load", "identifiers")
 PERIOD_KEYS = {"start", "end", "date_column"}
-FORMAT_KEYS = {"encoding", "delimiter"}
+FORMAT_KEYS = {"encoding", "delimiter", "compression"}
+COMPRESSIONS = ("none", "gzip")
 # Quality-check thresholds a source may override (defaults live in dl_platform.quality).
 CHECK_KEYS = {
     "volume_tolerance",
@@ -80,6 +82,7 @@ class Source:
     period: Period | None = None
     encoding: str = "utf-8"
     delimiter: str = ","
+    compression: str = "none"
     link: bool = True
     checks: dict[str, Any] = field(default_factory=dict)
 
@@ -171,6 +174,9 @@ def _parse_source(path: Path, name: str, raw: Any) -> Source:
             )
         if not isinstance(column, str) or not column.strip():
             raise _fail(path, name, f"identifiers.{key}", "must name a delivery column")
+        problem = column_name_problem(column)
+        if problem:
+            raise _fail(path, name, f"identifiers.{key}", f"column name {shown_name(column)} {problem}")
     if "record_id" not in identifiers:
         raise _fail(path, name, "identifiers.record_id", "is required")
     columns = list(identifiers.values())
@@ -187,6 +193,10 @@ def _parse_source(path: Path, name: str, raw: Any) -> Source:
         end = _date(path, name, "period.end", p["end"])
         if end < start:
             raise _fail(path, name, "period.end", "is before period.start")
+        problem = column_name_problem(p["date_column"])
+        if problem:
+            shown = shown_name(p["date_column"])
+            raise _fail(path, name, "period.date_column", f"column name {shown} {problem}")
         if p["date_column"] in columns:
             raise _fail(path, name, "period.date_column", "must be a payload column, not an identifier")
         period = Period(start, end, str(p["date_column"]))
@@ -205,6 +215,11 @@ def _parse_source(path: Path, name: str, raw: Any) -> Source:
     delimiter = str(fmt.get("delimiter", ","))
     if len(delimiter) != 1:
         raise _fail(path, name, "format.delimiter", "must be a single character")
+    compression = "none" if fmt.get("compression") is None else str(fmt["compression"])
+    if compression not in COMPRESSIONS:
+        raise _fail(
+            path, name, "format.compression", f"'{compression}' is not one of {', '.join(COMPRESSIONS)}"
+        )
 
     link = raw.get("link", True)
     if not isinstance(link, bool):
@@ -228,6 +243,7 @@ def _parse_source(path: Path, name: str, raw: Any) -> Source:
         identifiers={k: str(v) for k, v in identifiers.items()},
         encoding=encoding,
         delimiter=delimiter,
+        compression=compression,
         link=link,
         checks=dict(checks),
     )
@@ -236,9 +252,9 @@ def _parse_source(path: Path, name: str, raw: Any) -> Source:
 def parse_registry(text: str, path: Path) -> Registry:
     """Parse registry YAML text; `path` is only used in error messages."""
     try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise _fail(path, None, None, f"is not valid YAML: {exc}") from None
+        doc = parse_yaml(text, path)
+    except ConfigFileError as exc:
+        raise RegistryError(str(exc)) from None
     if not isinstance(doc, dict) or set(doc) != {"sources"}:
         raise _fail(path, None, "sources", "the file must have exactly one top-level key, 'sources'")
     entries = doc["sources"]
@@ -266,4 +282,6 @@ def load_registry(path: Path | str) -> Registry:
     path = Path(path)
     if not path.exists():
         raise RegistryError(f"{path}: registry file not found (set DL_SOURCES_FILE)")
+    if path.stat().st_size > MAX_BYTES:
+        raise RegistryError(f"{path}: larger than {MAX_BYTES // 1024} KB; a registry never is")
     return parse_registry(path.read_text(encoding="utf-8"), path)

@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from dl_platform.resources.dbt import dbt_env
+from dl_platform.resources.dbt import dbt_env, prune_dbt_targets
 from dl_platform.resources.warehouse import WarehouseResource
 from dl_platform.settings import get_settings
 from dl_platform.sources.factory import WAREHOUSE_POOL
@@ -33,6 +33,7 @@ def _run_dbt(
 ) -> Iterator[Any]:
     # The profile reads these variables; the warehouse resource decides which file dbt writes.
     os.environ.update({**dbt_env(), "DL_WAREHOUSE_PATH": str(warehouse.path)})
+    prune_dbt_targets()
     with warehouse.writer_lock():
         yield from dbt.cli(["build", "--vars", registry_vars_json(registry)], context=context).stream()
 

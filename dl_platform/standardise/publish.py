@@ -100,7 +100,9 @@ def publish_marts(conn: Any, target: Path, schema: str = MARTS_SCHEMA) -> Publis
     tables = sorted({t for t, _, _ in _columns(conn, schema)})
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f"{target.name}.tmp-{os.getpid()}")
-    for leftover in (staging, staging.with_name(staging.name + ".wal")):
+    # A run killed while publishing leaves its half-written copy: never renamed, safe to delete
+    # (the caller holds the warehouse writer lock, so no other publish is under way).
+    for leftover in target.parent.glob(f"{target.name}.tmp-*"):
         leftover.unlink(missing_ok=True)
     alias = "dl_publish"
     counts: dict[str, int] = {}

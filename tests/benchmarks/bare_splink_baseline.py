@@ -90,8 +90,8 @@ def main() -> int:
     from dl_platform.resources.warehouse import WarehouseResource
 
     wh = WarehouseResource.from_settings()
-    with wh.get_connection() as conn:
-        timing = run_baseline(conn, wh.splink_db_api(conn))
+    with wh.get_connection() as conn, wh.splink_api(conn) as db_api:
+        timing = run_baseline(conn, db_api)
         clusters = conn.execute("select * from __baseline_clusters").df()
     truth = pd.read_parquet(args.data_dir.parent / "truth.parquet")
     frame = clusters.merge(truth, on=["source", "record_id"])

@@ -62,8 +62,7 @@ def _platform(data_dir: Path) -> dict:
 
     cfg, wh, models = load_config(), WarehouseResource.from_settings(), get_settings().models_dir
     table = "intermediate.int_identifiers_standardised"
-    with wh.get_connection() as conn:
-        db_api = wh.splink_db_api(conn)
+    with wh.get_connection() as conn, wh.splink_api(conn) as db_api:
         conn.execute("drop schema if exists mpi cascade")
         t = time.monotonic()
         result = run_cascade(conn, db_api, cfg, models, "bench-full", retrain=True)
@@ -86,8 +85,7 @@ def _platform(data_dir: Path) -> dict:
         conn.execute(f"create or replace table {table} as select * from intermediate.__bench_full "
                      "order by source, loaded_at")
     # The delivery arrives in a later run: a new connection, as the asset opens one per run.
-    with wh.get_connection() as conn:
-        db_api = wh.splink_db_api(conn)
+    with wh.get_connection() as conn, wh.splink_api(conn) as db_api:
         t = time.monotonic()
         incremental = run_cascade(conn, db_api, cfg, models, "bench-1pct")
         incremental_seconds = time.monotonic() - t

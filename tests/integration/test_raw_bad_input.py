@@ -1,7 +1,8 @@
 """Raw loading through the real Dagster assets: every kind of bad delivery is handled.
 
-Each case either quarantines rows with a reason or fails the asset with a message naming
-the file, the line and the rule — and nothing valid is lost.
+Each case either quarantines rows with a reason, loads and flags them, or fails the asset
+with a message naming the file, the line and the rule — and nothing valid is lost.
+Hostile headers, NUL bytes, compression and empty appends: test_raw_hostile_input.py.
 """
 
 from __future__ import annotations
@@ -46,20 +47,32 @@ sources:
     primacy: 4
     load: append
     identifiers: {record_id: rid, postcode: pc}
+  packed:
+    title: Gzip-compressed feed
+    role: contributing
+    primacy: 5
+    load: append
+    format: {compression: gzip}
+    identifiers: {record_id: vid, nhs_number: nhs}
 """
 
 PEOPLE = "pid,nhs,first,dob,ethnic\nP1,9434765919,ANNA,1980-02-01,A\nP2,9876544321,BEN,01/02/1990,B\n"
 VISITS = "vid,nhs,dob,visit_date,code\nV1,9434765919,19800201,2021-05-01,X1\nV2,,19900201,2022-01-01,X2\n"
 
 
-@pytest.fixture()
-def env(tmp_path, monkeypatch):
+def make_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh DL_DATA_DIR (`tmp_path/data`) and the test registry; returns the data dir."""
     data = tmp_path / "data"
     reg = tmp_path / "sources.yml"
     reg.write_text(REGISTRY)
     monkeypatch.setenv("DL_DATA_DIR", str(data))
     monkeypatch.setenv("DL_SOURCES_FILE", str(reg))
     return data
+
+
+@pytest.fixture()
+def env(tmp_path, monkeypatch):
+    return make_env(tmp_path, monkeypatch)
 
 
 def land(data: Path, source: str, name: str, content: str | bytes) -> Path:
@@ -133,6 +146,7 @@ def test_header_only(env):
     assert query("select count(*) from raw.people__identifiers")[0][0] == 2  # snapshot not wiped
     land(env, "visits", "visits_2024-01.csv", "vid,nhs,dob,visit_date,code\n")
     assert run("visits").success  # an append with no activity is a legitimate (empty) delivery
+    assert query("select outcome, rows_read from raw.delivery_log where source = 'visits'") == [("empty", 0)]
 
 
 def test_missing_mapped_column_fails_naming_file_and_column(env):
@@ -176,13 +190,13 @@ def test_ragged_and_truncated_lines_are_quarantined(env):
     assert "header has 5" in rows[0][2]
 
 
-def test_duplicate_ids_and_bad_dates_are_quarantined_with_reasons(env):
+def test_duplicate_ids_are_quarantined_and_bad_dates_kept_and_flagged(env):
     body = (
         "vid,nhs,dob,visit_date,code\n"
         "V1,,19800201,2021-05-01,a\n"
-        "V2,,31/02/1980,2021-05-01,b\n"  # impossible date
-        "V3,,not-a-date,2021-05-01,c\n"  # unparseable
-        "V4,,19800201,2021-13-45,d\n"  # impossible period date
+        "V2,,31/02/1980,2021-05-01,b\n"  # impossible date: kept, flagged
+        "V3,,not-a-date,2021-05-01,c\n"  # unparseable: kept, flagged
+        "V4,,19800201,2021-13-45,d\n"  # impossible period date: kept, flagged
         "V5,,19800201,2021-05-01,e\n"
         "V5,,19800201,2021-05-02,f\n"  # duplicate record_id: both held back
         ",,19800201,2021-05-01,g\n"  # missing record_id
@@ -190,14 +204,43 @@ def test_duplicate_ids_and_bad_dates_are_quarantined_with_reasons(env):
     land(env, "visits", "visits_1.csv", body)
     result = run("visits")
     assert result.success
-    assert query("select record_id from raw.visits__identifiers") == [("V1",)]
+    assert query("select record_id, date_of_birth from raw.visits__identifiers order by 1") == [
+        ("V1", "19800201"), ("V2", "31/02/1980"), ("V3", "not-a-date"), ("V4", "19800201")]
+    assert query("select visit_date from raw.visits__payload where record_id = 'V4'") == [("2021-13-45",)]
     rules = query("select _row_number, rule from raw.visits__quarantine order by 1")
-    assert rules == [(3, "date_of_birth_parseable"), (4, "date_of_birth_parseable"),
-                     (5, "period_date_parseable"), (6, "record_id_unique"), (7, "record_id_unique"),
-                     (8, "record_id_present")]
+    assert rules == [(6, "record_id_unique"), (7, "record_id_unique"), (8, "record_id_present")]
     md = metadata(result)
-    assert md["rows_read"] == 7 and md["rows_accepted"] == 1 and md["rows_quarantined"] == 6
-    assert md["quarantine_reasons"]["record_id_unique"] == 2
+    assert md["rows_read"] == 7 and md["rows_accepted"] == 4 and md["rows_quarantined"] == 3
+    assert md["quarantine_reasons"] == {"record_id_unique": 2, "record_id_present": 1}
+    assert md["flagged_values"] == {
+        "date_of_birth": {"impossible_date": 1, "unrecognised_format": 1},
+        "visit_date": {"impossible_date": 1},
+    }
+
+
+def test_every_bad_date_loads_and_is_counted(env):
+    body = (
+        "vid,nhs,dob,visit_date,code\n"
+        "V1,,19450493,2021-05-01,a\n"  # month 04, day 93
+        "V2,,29/02/1981,2021-05-01,b\n"  # 1981 is not a leap year
+        "V3,,1875-01-01,2021-05-01,c\n"  # before 1880
+        "V4,,2999-01-01,2999-12-31,d\n"  # in the future (beyond pandas' timestamp range too)
+        "V5,,19800201,2021-05-01,e\n"
+    )
+    land(env, "visits", "visits_1.csv", body)
+    result = run("visits")
+    assert result.success
+    assert query("select record_id from raw.visits__identifiers order by 1") == [
+        ("V1",), ("V2",), ("V3",), ("V4",), ("V5",)]
+    assert query("select count(*) from raw.visits__quarantine")[0][0] == 0
+    md = metadata(result)
+    assert md["rows_accepted"] == 5 and md["rows_quarantined"] == 0
+    assert md["flagged_values"] == {
+        "date_of_birth": {"impossible_date": 2, "before_1880": 1, "in_the_future": 1},
+        "visit_date": {"in_the_future": 1},
+    }
+    # Counts only: no date as delivered reaches the metadata.
+    assert "19450493" not in json.dumps({k: str(v) for k, v in md.items()})
 
 
 def test_same_file_twice_changes_nothing(env):

@@ -164,9 +164,9 @@ def link_records(data_dir, records: pd.DataFrame, *, relink: bool = False, retra
     # Fewer random pairs for u keeps training to a second on test-sized data.
     cfg = cfg or load_config().with_overrides(u_max_pairs=300_000)
     wh = WarehouseResource.from_settings()
-    with wh.get_connection() as conn:
+    with wh.get_connection() as conn, wh.splink_api(conn) as db_api:
         write_standardised(conn, records)
-        result = run_cascade(conn, wh.splink_db_api(conn), cfg, model_dir or get_settings().models_dir,
+        result = run_cascade(conn, db_api, cfg, model_dir or get_settings().models_dir,
                              run_id, retrain=retrain, relink=relink)
         rp = conn.execute("select * from mpi.record_person order by source, record_id").df()
         diag = conn.execute("select * from mpi.link_diagnostics order by source, record_id").df()

@@ -84,3 +84,31 @@ def test_missing_file_and_bad_yaml():
         parse_registry("sources: [", P)
     with pytest.raises(RegistryError, match="exactly one top-level key"):
         parse_registry("datasets: {}", P)
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (("date_of_birth: dob", "date_of_birth: 'do\"b'"),
+         "key 'identifiers.date_of_birth': column name 'do\"b' contains a quote character"),
+        (("{record_id: epikey,", "{record_id: \"epi\\tkey\","),
+         "key 'identifiers.record_id': column name 'epi\\tkey' contains a control character"),
+        (("load: append\n", "load: append\n    period: {start: 2020-01-01, end: 2021-01-01, "
+                            "date_column: \"x\\\" varchar; drop table raw.pds__identifiers; --\"}\n"),
+         "key 'period.date_column': column name 'x\" varchar; drop table raw.pds__identifi'… (47 characters) "
+         "contains a quote character"),
+        (("load: append\n", "load: append\n    format: {compression: zip}\n"),
+         "key 'format.compression': 'zip' is not one of none, gzip"),
+    ],
+)
+def test_registry_column_names_and_compression_are_validated(change, fragment):
+    with pytest.raises(RegistryError) as exc:
+        parse_registry(BASE.replace(*change), P)
+    assert str(exc.value).startswith("sources.yml: source 'hes', ")
+    assert fragment in str(exc.value)
+
+
+def test_compression_defaults_to_none_and_accepts_gzip():
+    assert parse_registry(BASE, P)["hes"].compression == "none"
+    text = BASE.replace("load: append\n", "load: append\n    format: {compression: gzip}\n")
+    assert parse_registry(text, P)["hes"].compression == "gzip"

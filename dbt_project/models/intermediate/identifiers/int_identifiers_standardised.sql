@@ -35,7 +35,7 @@ standardised as (
         {{ is_valid_nhs_number('nhs_number') }} as nhs_number_valid,
         {{ is_valid_postcode('postcode_as_delivered_normalised') }} as postcode_valid,
         {{ is_pseudo_postcode('postcode_as_delivered_normalised') }} as postcode_is_pseudo,
-        {{ describe_date_issue('date_of_birth_as_delivered', "date '1890-01-01'", 'current_date') }} as date_of_birth_issue
+        {{ describe_date_issue('date_of_birth_as_delivered', "date '1880-01-01'", 'current_date') }} as date_of_birth_issue
     from cleaned
 )
 
