@@ -3,19 +3,12 @@ lead reviews and releases an extract. Asserts what each kind of user relies on."
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from dl_platform.resources import open_warehouse
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 NHS_LIKE = re.compile(r"^\d{10}$")
 IDENTIFYING_COLUMN = re.compile(
     r"nhs_?n(umber|o)|given_name|family_name|forename|surname|postcode|address|date_of_birth|^dob$"
@@ -23,30 +16,15 @@ IDENTIFYING_COLUMN = re.compile(
 POSTCODE_LIKE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    data = tmp_path_factory.mktemp("demo") / "data"
-    env = {k: v for k, v in os.environ.items() if k != "DL_PSEUDONYMISATION_KEY"}
-    env["DL_DATA_DIR"] = str(data)
-
-    def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(BIN / "dl-platform"), *args], cwd=REPO, env=env,
-                              capture_output=True, text=True, timeout=900)
-
-    run = cli("demo", "--persons", "500", "--seed", "3")
-    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
-    return data, cli, run
-
-
 def test_demo_generates_a_key_and_says_so(demo):
-    data, _, run = demo
+    data, run = demo.data, demo.run
     assert "generated a LOCAL DEMO key" in run.stderr
     assert (data / ".secrets" / "pseudonymisation_key").stat().st_mode & 0o077 == 0
     assert "Demo complete" in run.stdout and str(data / "marts.duckdb") in run.stdout
 
 
 def test_marts_hold_no_identifiers(demo):
-    data, _, _ = demo
+    data = demo.data
     with open_warehouse(data / "warehouse.duckdb", read_only=True) as conn:
         pds = conn.execute(
             "select nhs_number, upper(given_name || ' ' || family_name) as full_name, "
@@ -70,14 +48,14 @@ def test_marts_hold_no_identifiers(demo):
 
 
 def test_linkage_accuracy_on_truth(demo):
-    data, _, _ = demo
+    data = demo.data
     acc = pd.read_csv(data / "reports" / "linkage" / "accuracy_vs_truth.csv")
     overall = acc[acc["dimension"] == "overall"].iloc[0]
     assert overall["precision"] >= 0.995 and overall["recall"] >= 0.98, overall.to_dict()
 
 
 def test_governance_report_lists_every_delivery_check_and_extract(demo):
-    data, cli, _ = demo
+    data, cli = demo.data, demo.cli
     review = cli("review", "llc_cohort", "latest", "--all", "--reviewer", "A. Lead",
                  "--decision", "approve", "--reason", "suppressed and rounded as required")
     assert review.returncode == 0, review.stdout + review.stderr
@@ -98,7 +76,7 @@ def test_governance_report_lists_every_delivery_check_and_extract(demo):
 def test_a_later_delivery_is_linked_from_its_own_rows(demo):
     """A pending HES refresh lands; raw, dbt and the cascade run through the real graph and only
     the rows loaded since the last linkage are read (the watermark), new and re-delivered alike."""
-    data, cli, _ = demo
+    data, cli = demo.data, demo.cli
     import dagster as dg
 
     pending = next((data / "pending" / "hes_apc").iterdir())

@@ -38,3 +38,39 @@ def test_concurrent_writers_are_serialised(tmp_path, monkeypatch):
     with open_warehouse(read_only=True) as conn:
         rows = conn.execute("select who from w order by t").fetchall()
     assert [r[0] for r in rows] in (["a", "a", "b", "b"], ["b", "b", "a", "a"])
+
+
+CRASHING_WRITER = textwrap.dedent(
+    """
+    import os, signal
+    from dl_platform.resources import open_warehouse
+    with open_warehouse() as conn:
+        conn.execute("create table kept as select range as i from range(1000)")
+        conn.execute("begin transaction")
+        conn.execute("insert into kept select 5000")
+        conn.execute("create table lost as select 1 as x")
+        os.kill(os.getpid(), signal.SIGKILL)  # mid-transaction, lock held, nothing checkpointed
+    """
+)
+
+
+def test_a_writer_killed_holding_the_lock_is_taken_over_and_its_wal_replayed(tmp_path, monkeypatch, caplog):
+    """The lock file names a dead writer; the next writer takes the lock over and says so, and
+    DuckDB replays the write-ahead log: committed work is there, uncommitted work is not."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("DL_DATA_DIR", str(data))
+    crashed = subprocess.run([sys.executable, "-c", CRASHING_WRITER], capture_output=True, text=True, timeout=60)
+    assert crashed.returncode == -9, crashed.stderr
+    lock = data / "warehouse.duckdb.lock"
+    dead_pid = lock.read_text().split()[0].split("|")[1]
+    assert (data / "warehouse.duckdb.wal").stat().st_size > 0
+    from dl_platform.operations.worker import current
+    from dl_platform.resources import open_warehouse
+
+    with caplog.at_level("WARNING"), open_warehouse() as conn:
+        assert lock.read_text().split()[0] == current().tag()
+        kept = conn.execute("select count(*), max(i) from kept").fetchall()[0]
+        lost = conn.execute("select count(*) from information_schema.tables where table_name = 'lost'").fetchall()
+    assert kept == (1000, 999) and lost == [(0,)]
+    assert any(f"pid {dead_pid}" in r.message and "taking the lock over" in r.message for r in caplog.records)
+    assert lock.read_text() == ""  # released cleanly: the next writer has nothing to report
