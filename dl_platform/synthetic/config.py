@@ -168,7 +168,7 @@ CORRUPTION_RATES: dict[str, dict[str, float]] = {
 # Which error kinds each subgroup multiplies, and by how much. Factors multiply when a
 # person is in several groups; the product is capped at MAX_RATE.
 _IDENTITY_KINDS = ("nhs_missing", "nhs_typo")
-_NAME_KINDS = ("given_typo", "family_typo", "name_swap", "given_missing")
+_NAME_KINDS = ("given_typo", "family_typo", "name_swap", "given_missing", "family_missing")
 SUBGROUP_FACTORS: dict[str, dict[str, float]] = {
     "ethnic_Asian": {**dict.fromkeys(_IDENTITY_KINDS, 1.8), **dict.fromkeys(_NAME_KINDS, 3.0)},
     "ethnic_Black": {**dict.fromkeys(_IDENTITY_KINDS, 2.0), **dict.fromkeys(_NAME_KINDS, 2.5)},
@@ -178,6 +178,7 @@ SUBGROUP_FACTORS: dict[str, dict[str, float]] = {
         **dict.fromkeys(_IDENTITY_KINDS, 3.0),
         **dict.fromkeys(_NAME_KINDS, 2.5),
         "postcode_stale": 1.5,
+        "dob_wrong": 2.0,  # an estimated date of birth at registration
     },
     "young_adult": {
         **dict.fromkeys(_IDENTITY_KINDS, 1.6),

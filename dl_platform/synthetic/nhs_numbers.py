@@ -94,3 +94,51 @@ def to_text(numbers: np.ndarray) -> np.ndarray:
     if len(numbers) == 0:
         return np.array([], dtype=object)
     return np.char.zfill(numbers.astype(str), 10).astype(object)
+
+
+def spare_nhs_numbers(rng: np.random.Generator, n: int, used: np.ndarray) -> np.ndarray:
+    """`n` distinct valid numbers none of `used` holds (second numbers for master duplicates).
+
+    Args:
+        rng: random state.
+        n: how many numbers.
+        used: numbers already allocated (int64).
+
+    Returns:
+        int64 numbers, from the 999 range while it has room, then 998 and below.
+    """
+    taken = set(used.tolist())
+    out: list[int] = []
+    prefix = TEST_PREFIX
+    while len(out) < n and prefix > 0:
+        bodies = prefix * 1_000_000 + rng.permutation(1_000_000).astype(np.int64)
+        numbers = bodies * 10 + check_digits(bodies)
+        numbers = numbers[(check_digits(bodies) < 10)]
+        numbers = numbers[is_valid(numbers)]
+        out.extend(int(x) for x in numbers[: 4 * n + 100] if int(x) not in taken)
+        prefix -= 1
+    return np.array(out[:n], dtype=np.int64)
+
+
+def transpose(rng: np.random.Generator, numbers: np.ndarray) -> np.ndarray:
+    """Two different adjacent digits of the body swapped: the number always fails Modulus 11.
+
+    Adjacent weights differ by one, so swapping digits a != b moves the weighted sum by
+    b - a (never a multiple of 11). Only body digits 4-9 move: the 999 prefix stays.
+
+    Args:
+        rng: random state.
+        numbers: 10-digit int64 NHS numbers.
+
+    Returns:
+        The transposed numbers (int64); a number with no two different adjacent body digits
+        in that span is returned unchanged.
+    """
+    digits = digits_of(numbers, 10).copy()
+    differs = digits[:, 3:8] != digits[:, 4:9]
+    score = np.where(differs, rng.random(differs.shape), -1.0)
+    pos = 3 + np.argmax(score, axis=1)
+    rows = np.flatnonzero(differs.any(axis=1))
+    left, right = digits[rows, pos[rows]].copy(), digits[rows, pos[rows] + 1].copy()
+    digits[rows, pos[rows]], digits[rows, pos[rows] + 1] = right, left
+    return (digits * 10 ** np.arange(9, -1, -1, dtype=np.int64)).sum(axis=1)

@@ -6,6 +6,8 @@ million people take seconds. The result is the truth every source is sampled fro
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
@@ -28,6 +30,18 @@ AGE_BANDS = (
 _ADULT_BAND_WEIGHTS = np.array(
     [5.5, 6.5, 7.0, 7.0, 6.7, 6.3, 6.4, 6.9, 6.8, 6.0, 5.3, 5.0, 3.8, 2.6, 1.7, 0.8]
 ) * np.repeat([1.0, 2.0], [9, 7])
+
+
+@dataclass(frozen=True)
+class PopulationShape:
+    """How households are built; the defaults are the gentle profile's (config.py)."""
+
+    household_sizes: dict[int, float] = field(
+        default_factory=lambda: dict(cfg.HOUSEHOLD_SIZE_SHARES)
+    )
+    twin_share: float = cfg.TWIN_SHARE
+    mover_share: float = cfg.MOVER_SHARE
+    namesake_share: float = 0.0  # of first children of the head's sex: named after the head
 
 
 def _uniform_dates(
@@ -93,11 +107,14 @@ def _practice_for(rng: np.random.Generator, geo: Geography, lad_codes: np.ndarra
     return pr["practice_code"].to_numpy()[idx]
 
 
-def _households(rng: np.random.Generator, n: int, geo: Geography) -> dict[str, np.ndarray]:
+def _households(
+    rng: np.random.Generator, n: int, geo: Geography, shape: PopulationShape
+) -> dict[str, np.ndarray]:
     """Household-level draws: size, ethnicity, head age, migration, home, move, surname."""
-    sizes_k = np.array(list(cfg.HOUSEHOLD_SIZE_SHARES))
-    sizes_p = np.array(list(cfg.HOUSEHOLD_SIZE_SHARES.values()))
-    sizes = rng.choice(sizes_k, int(n / 2.0) + 10, p=sizes_p / sizes_p.sum())
+    sizes_k = np.array(list(shape.household_sizes))
+    sizes_p = np.array(list(shape.household_sizes.values()))
+    mean = float((sizes_k * sizes_p).sum() / sizes_p.sum())
+    sizes = rng.choice(sizes_k, int(n / min(2.0, 0.9 * mean)) + 10, p=sizes_p / sizes_p.sum())
     ends = np.cumsum(sizes)
     n_hh = int(np.searchsorted(ends, n) + 1)
     sizes = sizes[:n_hh]
@@ -123,7 +140,7 @@ def _households(rng: np.random.Generator, n: int, geo: Geography) -> dict[str, n
     )
     young = (h["head_age"] >= 18) & (h["head_age"] <= 30)
     h["home"] = _homes(rng, geo, h["group"], young)
-    h["moved"] = rng.random(n_hh) < cfg.MOVER_SHARE
+    h["moved"] = rng.random(n_hh) < shape.mover_share
     h["prev_home"] = rng.integers(0, len(geo.postcodes), n_hh)
     h["move_date"] = _uniform_dates(
         rng, np.datetime64("2016-01-01"), np.datetime64("2024-12-31"), n_hh
@@ -137,7 +154,9 @@ def _households(rng: np.random.Generator, n: int, geo: Geography) -> dict[str, n
     return h
 
 
-def _members(rng: np.random.Generator, h: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _members(
+    rng: np.random.Generator, h: dict[str, np.ndarray], shape: PopulationShape
+) -> dict[str, np.ndarray]:
     """Person-level draws: role, age, sex, birth date, twins, names, death."""
     sizes = h["size"]
     n = int(sizes.sum())
@@ -157,7 +176,7 @@ def _members(rng: np.random.Generator, h: dict[str, np.ndarray]) -> dict[str, np
     sex[opposite] = np.where(head_sex[opposite] == "F", "M", "F")
 
     dob = cfg.REFERENCE_DATE - (age * 365.25).astype(np.int64) * DAY - rng.integers(0, 365, n) * DAY
-    twin_hh = (sizes >= 4) & (rng.random(len(sizes)) < cfg.TWIN_SHARE * 4)
+    twin_hh = (sizes >= 4) & (rng.random(len(sizes)) < shape.twin_share * 4)
     is_twin = twin_hh[hh] & (member >= size_p - 2) & (member >= 2)
     second = twin_hh[hh] & (member == size_p - 1) & (member >= 3)
     dob[second] = dob[np.flatnonzero(second) - 1]
@@ -165,11 +184,13 @@ def _members(rng: np.random.Generator, h: dict[str, np.ndarray]) -> dict[str, np
 
     pool = h["pool"][hh]
     given = draw_given(rng, pool, sex)
-    for _ in range(10):  # twins need different given names
-        clash = second & (given == np.roll(given, 1))
-        if not clash.any():
-            break
-        given[clash] = draw_given(rng, pool[clash], sex[clash])
+    _differ_twins(rng, given, second, pool, sex)
+    if shape.namesake_share > 0:
+        head = np.repeat(h["start"], sizes)
+        namesake = child & (member == 2) & (sex == head_sex)
+        namesake &= rng.random(n) < shape.namesake_share
+        given[namesake] = given[head[namesake]]
+        _differ_twins(rng, given, second, pool, sex)
     family = h["family"][hh].copy()
     own_name = partner & (rng.random(n) > cfg.PARTNER_SHARES_SURNAME)
     family[own_name] = draw_family(rng, pool[own_name])
@@ -201,20 +222,39 @@ def _members(rng: np.random.Generator, h: dict[str, np.ndarray]) -> dict[str, np
     }
 
 
-def build_population(rng: np.random.Generator, n: int, geo: Geography) -> pd.DataFrame:
+def _differ_twins(
+    rng: np.random.Generator,
+    given: np.ndarray,
+    second: np.ndarray,
+    pool: np.ndarray,
+    sex: np.ndarray,
+) -> None:
+    """Twins need different given names: redraw the second twin's while it equals the first's."""
+    for _ in range(10):
+        clash = second & (given == np.roll(given, 1))
+        if not clash.any():
+            break
+        given[clash] = draw_given(rng, pool[clash], sex[clash])
+
+
+def build_population(
+    rng: np.random.Generator, n: int, geo: Geography, shape: PopulationShape | None = None
+) -> pd.DataFrame:
     """Draw `n` people in households.
 
     Args:
         rng: random state.
         n: number of persons.
         geo: the seeds (postcodes, IMD, practices, nicknames).
+        shape: household sizes, twins, movers, namesakes (default: the gentle profile's).
 
     Returns:
         One row per person with true identifiers and attributes; `attrs` records how many
         NHS numbers fell outside the 999 test range.
     """
-    h = _households(rng, n, geo)
-    p = _members(rng, h)
+    shape = shape or PopulationShape()
+    h = _households(rng, n, geo, shape)
+    p = _members(rng, h, shape)
     hh = p.pop("hh")
     nhs, outside = allocate_nhs_numbers(rng, n)
     pc = geo.postcodes

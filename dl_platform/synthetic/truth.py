@@ -26,14 +26,16 @@ PERSON_COLUMNS = [
 
 
 def record_truth(files: list[DeliveryFile], persons: pd.DataFrame) -> pd.DataFrame:
-    """(source, record_id, person_key) for every record of every file, sorted.
+    """(source, record_id, person_key, errors) for every record of every file, sorted.
 
     Args:
         files: every delivery written (landing and pending).
         persons: the true population.
 
     Returns:
-        The truth table; one row per record.
+        The truth table; one row per record. `errors` lists the error kinds that changed
+        the record's identifiers ('given_replaced;dob_swap'; '' for none; see
+        `error_kinds.py`).
     """
     keys = persons["person_key"].to_numpy()
     parts = [
@@ -42,6 +44,7 @@ def record_truth(files: list[DeliveryFile], persons: pd.DataFrame) -> pd.DataFra
                 "source": f.source,
                 "record_id": f.truth["record_id"].to_numpy(),
                 "person_key": keys[f.truth["pidx"].to_numpy()],
+                "errors": f.truth["errors"].to_numpy(dtype=object) if "errors" in f.truth else "",
             }
         )
         for f in files

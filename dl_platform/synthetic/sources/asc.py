@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from dl_platform.synthetic import config as cfg
-from dl_platform.synthetic.corruption import recorded_identifiers
+from dl_platform.synthetic.corruption import ErrorModel, recorded_identifiers
 from dl_platform.synthetic.formats import (
     DeliveryFile,
     dmy,
@@ -37,7 +37,7 @@ EVENT_TYPES = np.array(["Request", "Assessment", "Service", "Review"], dtype=obj
 
 
 def build(
-    rng: np.random.Generator, persons: pd.DataFrame, factors: dict[str, np.ndarray], geo: Geography
+    rng: np.random.Generator, persons: pd.DataFrame, model: ErrorModel, geo: Geography
 ) -> list[DeliveryFile]:
     """asc_cld_<YYYY>Q<n>.csv per calendar quarter of event start; the last one pending."""
     lo, hi = exposure(persons, START, cfg.REFERENCE_DATE, min_age=18)
@@ -67,7 +67,7 @@ def build(
         np.datetime64("NaT"),
         np.minimum(end, hi[pidx]),
     )
-    ids = recorded_identifiers(rng, "asc_cld", persons, pidx, start, factors)
+    ids = recorded_identifiers(rng, "asc_cld", persons, pidx, start, model, "dmy")
     lad = (
         pd.Series(ids["postcode"]).str.upper().map(geo.postcodes.set_index("postcode")["lad_code"])
     )
@@ -83,7 +83,7 @@ def build(
             "nhs_number": ids["nhs_number"],
             "first_name": ids["given_name"],
             "last_name": ids["family_name"],
-            "date_of_birth": dmy(ids["date_of_birth"]),
+            "date_of_birth": ids["date_of_birth_text"],
             "gender": sex_code(ids["sex"], GENDER),
             "postcode": ids["postcode"],
             "la_code": lad.fillna(pd.Series(home_lad.to_numpy())).to_numpy(dtype=object),
@@ -95,7 +95,7 @@ def build(
             "ethnicity": persons["ethnic_category"].to_numpy()[pidx],
         }
     )
-    truth = pd.DataFrame({"record_id": frame["event_id"], "pidx": pidx})
+    truth = pd.DataFrame({"record_id": frame["event_id"], "pidx": pidx, "errors": ids["errors"]})
     return [
         DeliveryFile(
             "asc_cld",

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from dl_platform.synthetic import config as cfg
-from dl_platform.synthetic.corruption import recorded_identifiers
+from dl_platform.synthetic.corruption import ErrorModel, recorded_identifiers
 from dl_platform.synthetic.formats import (
     DeliveryFile,
     exposure,
@@ -72,7 +72,7 @@ DIAGNOSIS = np.array(
 
 
 def build(
-    rng: np.random.Generator, persons: pd.DataFrame, factors: dict[str, np.ndarray], geo: Geography
+    rng: np.random.Generator, persons: pd.DataFrame, model: ErrorModel, geo: Geography
 ) -> list[DeliveryFile]:
     """ecds_<YYYY-YY>.csv per financial year of arrival (ISO dates)."""
     lo, hi = exposure(persons, START, cfg.REFERENCE_DATE)
@@ -85,7 +85,7 @@ def build(
     n = np.where(persons["in_pds"].to_numpy(), n, 0)
     pidx = np.repeat(np.arange(len(persons)), n)
     arrival = uniform_dates(rng, lo[pidx], hi[pidx])
-    ids = recorded_identifiers(rng, "ecds", persons, pidx, arrival, factors)
+    ids = recorded_identifiers(rng, "ecds", persons, pidx, arrival, model, "iso")
     p = persons.iloc[pidx]
     minutes = rng.integers(0, 1440, len(pidx))
     times = zero_pad(minutes // 60, 2) + ":" + zero_pad(minutes % 60, 2)
@@ -96,7 +96,7 @@ def build(
         {
             "ec_ident": record_ids(rng, "EC", len(pidx), width=10),
             "nhs_number": ids["nhs_number"],
-            "person_birth_date": iso(ids["date_of_birth"]),
+            "person_birth_date": ids["date_of_birth_text"],
             "person_stated_gender": sex_code(ids["sex"], SEX),
             "postcode": ids["postcode"],
             "arrival_date": iso(arrival),
@@ -109,7 +109,7 @@ def build(
         }
     )
     fy = financial_year(arrival)
-    truth = pd.DataFrame({"record_id": frame["ec_ident"], "pidx": pidx})
+    truth = pd.DataFrame({"record_id": frame["ec_ident"], "pidx": pidx, "errors": ids["errors"]})
     return [
         DeliveryFile(
             "ecds",

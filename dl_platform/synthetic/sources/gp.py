@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from dl_platform.synthetic import config as cfg
-from dl_platform.synthetic.corruption import recorded_identifiers
+from dl_platform.synthetic.corruption import ErrorModel, recorded_identifiers
 from dl_platform.synthetic.formats import DeliveryFile, dmy, record_ids, sex_code, uniform_dates
 from dl_platform.synthetic.geography import Geography
 
@@ -69,7 +69,7 @@ def _previous(rng: np.random.Generator, p: pd.DataFrame) -> pd.DataFrame:
 
 
 def build(
-    rng: np.random.Generator, persons: pd.DataFrame, factors: dict[str, np.ndarray], geo: Geography
+    rng: np.random.Generator, persons: pd.DataFrame, model: ErrorModel, geo: Geography
 ) -> list[DeliveryFile]:
     """Snapshot gp_registrations_2025-03-31.csv (latin-1, DD/MM/YYYY)."""
     in_pds = persons["in_pds"].to_numpy()
@@ -93,7 +93,8 @@ def build(
         persons,
         pidx,
         regs["event"].to_numpy().astype("datetime64[D]"),
-        factors,
+        model,
+        "dmy",
     )
     frame = pd.DataFrame(
         {
@@ -101,7 +102,7 @@ def build(
             "nhs_no": ids["nhs_number"],
             "forename": ids["given_name"],
             "surname": ids["family_name"],
-            "dob": dmy(ids["date_of_birth"]),
+            "dob": ids["date_of_birth_text"],
             "sex": sex_code(ids["sex"], SEX),
             "postcode": ids["postcode"],
             "practice_code": regs["practice_code"],
@@ -110,7 +111,9 @@ def build(
             "deregistration_reason": regs["reason"],
         }
     )
-    truth = pd.DataFrame({"record_id": frame["registration_id"], "pidx": pidx})
+    truth = pd.DataFrame(
+        {"record_id": frame["registration_id"], "pidx": pidx, "errors": ids["errors"]}
+    )
     return [
         DeliveryFile(
             "gp_registrations",

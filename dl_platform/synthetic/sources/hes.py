@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from dl_platform.synthetic import config as cfg
-from dl_platform.synthetic.corruption import recorded_identifiers
+from dl_platform.synthetic.corruption import ErrorModel, recorded_identifiers
 from dl_platform.synthetic.formats import (
     DeliveryFile,
     exposure,
@@ -19,7 +19,6 @@ from dl_platform.synthetic.formats import (
     iso,
     sex_code,
     uniform_dates,
-    ymd,
     zero_pad,
 )
 from dl_platform.synthetic.geography import Geography
@@ -178,7 +177,7 @@ def _diagnoses(
 def _frame(
     rng: np.random.Generator,
     persons: pd.DataFrame,
-    factors: dict[str, np.ndarray],
+    model: ErrorModel,
     geo: Geography,
     ep: pd.DataFrame,
     conditions: np.ndarray,
@@ -186,7 +185,13 @@ def _frame(
     pidx = ep["pidx"].to_numpy()
     p = persons.iloc[pidx]
     ids = recorded_identifiers(
-        rng, "hes_apc", persons, pidx, ep["ADMIDATE"].to_numpy().astype("datetime64[D]"), factors
+        rng,
+        "hes_apc",
+        persons,
+        pidx,
+        ep["ADMIDATE"].to_numpy().astype("datetime64[D]"),
+        model,
+        "ymd",
     )
     lsoa = pd.Series(ids["postcode"]).map(geo.postcodes.set_index("postcode")["lsoa11"])
     fy = financial_year(ep["EPIEND"].to_numpy())
@@ -204,7 +209,7 @@ def _frame(
         {
             "EPIKEY": ep["EPIKEY"].to_numpy(),
             "NEWNHSNO": ids["nhs_number"],
-            "DOB": ymd(ids["date_of_birth"]),
+            "DOB": ids["date_of_birth_text"],
             "SEX": sex_code(ids["sex"], SEX),
             "HOMEADD": ids["postcode"],
             "FYEAR": zero_pad(fy % 100, 2) + zero_pad((fy + 1) % 100, 2),
@@ -219,6 +224,7 @@ def _frame(
         }
     )
     frame["_fy"] = fy
+    frame["_errors"] = ids["errors"].to_numpy()
     return frame
 
 
@@ -229,7 +235,7 @@ def _trust(regions: np.ndarray, idx: np.ndarray) -> np.ndarray:
 
 
 def build(
-    rng: np.random.Generator, persons: pd.DataFrame, factors: dict[str, np.ndarray], geo: Geography
+    rng: np.random.Generator, persons: pd.DataFrame, model: ErrorModel, geo: Geography
 ) -> list[DeliveryFile]:
     """hes_apc_<YYYY-YY>.parquet per financial year, plus a pending late refresh."""
     conditions = person_conditions(rng, persons)
@@ -258,8 +264,14 @@ def build(
     base["EPIKEY"], inc["EPIKEY"] = keys[: len(base)], keys[len(base) :]
     files = []
     for stage, ep in (("landing", base), ("pending", inc)):
-        frame = _frame(rng, persons, factors, geo, ep, conditions)
-        truth_all = pd.DataFrame({"record_id": frame["EPIKEY"], "pidx": ep["pidx"].to_numpy()})
+        frame = _frame(rng, persons, model, geo, ep, conditions)
+        truth_all = pd.DataFrame(
+            {
+                "record_id": frame["EPIKEY"],
+                "pidx": ep["pidx"].to_numpy(),
+                "errors": frame.pop("_errors"),
+            }
+        )
         for fy in np.unique(frame["_fy"]):
             mask = (frame["_fy"] == fy).to_numpy()
             suffix = "_refresh1" if stage == "pending" else ""

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from dl_platform.synthetic import config as cfg
+from dl_platform.synthetic.corruption import ErrorModel
 from dl_platform.synthetic.formats import DeliveryFile, iso, uniform_dates, zero_pad
 from dl_platform.synthetic.geography import Geography
 from dl_platform.synthetic.nhs_numbers import to_text
@@ -90,7 +91,7 @@ def _file(
 
 
 def build(
-    rng: np.random.Generator, persons: pd.DataFrame, factors: dict[str, np.ndarray], geo: Geography
+    rng: np.random.Generator, persons: pd.DataFrame, model: ErrorModel, geo: Geography
 ) -> list[DeliveryFile]:
     """national_opt_out_2025-03.csv / type1_opt_out_2025-03.csv, and -04 deltas in pending."""
     in_pds = persons["in_pds"].to_numpy()

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from dl_platform.synthetic import config as cfg
-from dl_platform.synthetic.corruption import recorded_identifiers
+from dl_platform.synthetic.corruption import ErrorModel, recorded_identifiers
 from dl_platform.synthetic.formats import DeliveryFile, record_ids, sex_code, uniform_dates, ymd
 from dl_platform.synthetic.geography import Geography
 
@@ -18,7 +18,7 @@ def _flag(rng: np.random.Generator, n: int, share_yes: float) -> np.ndarray:
 
 
 def build(
-    rng: np.random.Generator, persons: pd.DataFrame, factors: dict[str, np.ndarray], geo: Geography
+    rng: np.random.Generator, persons: pd.DataFrame, model: ErrorModel, geo: Geography
 ) -> list[DeliveryFile]:
     """Snapshot study_cohort_2025-03-31.csv (YYYYMMDD dates), ~3% of persons aged 16+."""
     dob = persons["date_of_birth"].to_numpy().astype("datetime64[D]")
@@ -29,7 +29,7 @@ def build(
     pidx = np.flatnonzero(ok & (rng.random(len(persons)) < cfg.STUDY_SHARE))
     enrol = uniform_dates(rng, lo[pidx], hi[pidx])
     ids = recorded_identifiers(
-        rng, "study_cohort", persons, pidx, np.full(len(pidx), cfg.REFERENCE_DATE), factors
+        rng, "study_cohort", persons, pidx, np.full(len(pidx), cfg.REFERENCE_DATE), model, "ymd"
     )
     n = len(pidx)
     address = pd.Series(ids["address"], dtype=object)
@@ -39,7 +39,7 @@ def build(
             "nhs_number": ids["nhs_number"],
             "forename": ids["given_name"],
             "surname": ids["family_name"],
-            "dob": ymd(ids["date_of_birth"]),
+            "dob": ids["date_of_birth_text"],
             "sex": sex_code(ids["sex"], SEX),
             "postcode": ids["postcode"],
             "address": address.str.upper().to_numpy(dtype=object),
@@ -51,7 +51,9 @@ def build(
             "withdrawn": _flag(rng, n, 0.02),
         }
     )
-    truth = pd.DataFrame({"record_id": frame["participant_id"], "pidx": pidx})
+    truth = pd.DataFrame(
+        {"record_id": frame["participant_id"], "pidx": pidx, "errors": ids["errors"]}
+    )
     return [
         DeliveryFile("study_cohort", "landing", "study_cohort_2025-03-31.csv", frame, truth=truth)
     ]

@@ -10,6 +10,12 @@ import pytest
 from dl_platform.settings import get_settings
 from dl_platform.sources.registry import load_registry
 from dl_platform.synthetic.generate import generate
+from tests.unit.synthetic.profile_runs import (
+    PROFILE_PERSONS,
+    PROFILE_SEED,
+    ProfileRun,
+    load_profile_run,
+)
 
 PERSONS = 2000
 
@@ -76,3 +82,18 @@ def linked(deliveries, truth, persons) -> dict[str, pd.DataFrame]:
             true_ids, left_on="person_key", right_on="true_person_key", how="left"
         )
     return out
+
+
+@pytest.fixture(scope="session")
+def profile_run(tmp_path_factory):
+    """profile_run(name) -> ProfileRun, generated once per session."""
+    runs: dict[str, ProfileRun] = {}
+
+    def get(name: str) -> ProfileRun:
+        if name not in runs:
+            out = tmp_path_factory.mktemp(f"synth_{name}")
+            generate(PROFILE_PERSONS, PROFILE_SEED, out, profile=name)
+            runs[name] = load_profile_run(name, out)
+        return runs[name]
+
+    return get
