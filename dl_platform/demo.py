@@ -70,9 +70,18 @@ def demo_selection() -> str:
     return ",".join(sorted(keys))
 
 
-def materialize(selection: str | None = None) -> int:
+def demo_truth_env() -> dict[str, str]:
+    """The demo measures accuracy against the truth it generated, unless DL_TRUTH_FILE names one."""
+    s = get_settings()
+    truth = s.data_dir / "truth.parquet"
+    if s.truth_file is not None or not truth.exists():
+        return {}
+    return {"DL_TRUTH_FILE": str(truth)}
+
+
+def materialize(selection: str | None = None, extra_env: dict[str, str] | None = None) -> int:
     """Materialise `selection` (default: the demo selection) with Dagster's CLI; returns its exit code."""
-    env = platform_env()
+    env = {**platform_env(), **(extra_env or {})}
     cmd = [
         str(Path(sys.executable).parent / "dagster"), "asset", "materialize",
         "-m", "dl_platform.definitions", "--select", selection or demo_selection(),
@@ -113,7 +122,7 @@ def run_demo(persons: int, seed: int, fresh: bool = False) -> int:
         marker.unlink()
     else:
         print(f"landing already populated in {s.landing_dir}; reusing it (use --fresh to regenerate)")
-    code = materialize()
+    code = materialize(extra_env=demo_truth_env())
     # The governance report records failures too, so it runs even when a blocking check stopped the run.
     code = materialize(GOVERNANCE_REPORT) or code
     if code:

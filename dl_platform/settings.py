@@ -38,6 +38,9 @@ class Settings:
     duckdb_threads: int
     duckdb_max_temp_size: str
     pseudonymisation_key: str | None
+    # Record-level truth for the optional accuracy evaluation (quality/linkage_accuracy). No
+    # default on purpose: a file lying in the data folder must never be evaluated by accident.
+    truth_file: Path | None = None
 
     @property
     def landing_dir(self) -> Path:
@@ -105,6 +108,7 @@ def _load(environ_key: tuple[tuple[str, str], ...]) -> Settings:
         duckdb_threads=int(env.get("DL_DUCKDB_THREADS", "2")),
         duckdb_max_temp_size=env.get("DL_DUCKDB_MAX_TEMP_SIZE", "40GB"),
         pseudonymisation_key=env.get("DL_PSEUDONYMISATION_KEY") or None,
+        truth_file=Path(env["DL_TRUTH_FILE"]).expanduser().resolve() if env.get("DL_TRUTH_FILE") else None,
     )
 
 
@@ -117,6 +121,7 @@ _KEYS = (
     "DL_DUCKDB_THREADS",
     "DL_DUCKDB_MAX_TEMP_SIZE",
     "DL_PSEUDONYMISATION_KEY",
+    "DL_TRUTH_FILE",
 )
 
 

@@ -86,3 +86,21 @@ def accuracy_report(record_person: pd.DataFrame, truth: pd.DataFrame, persons: p
             scores = pairwise_scores(frame, frame[dim] == value, groups=groups)
             rows.append({"dimension": dim, "value": str(value), **scores})
     return pd.DataFrame(rows)
+
+
+def scores_by_dimension(report: pd.DataFrame, digits: int = 6) -> dict[str, dict[str, dict]]:
+    """`accuracy_report` rows as {dimension: {value: {precision, recall, f1, records}}}.
+
+    Args:
+        report: from `accuracy_report`.
+        digits: decimals kept for the rates.
+
+    Returns:
+        A nested dict, ready for JSON metadata.
+    """
+    out: dict[str, dict[str, dict]] = {}
+    for row in report.itertuples():
+        out.setdefault(row.dimension, {})[str(row.value)] = {
+            "precision": round(float(row.precision), digits), "recall": round(float(row.recall), digits),
+            "f1": round(float(row.f1), digits), "records": int(row.records)}
+    return out

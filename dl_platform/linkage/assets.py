@@ -4,13 +4,10 @@ ID changes) and the golden record. Logic lives in the plain modules beside this 
 
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 
 from dl_platform.linkage import charts
-from dl_platform.linkage.accuracy import accuracy_report
 from dl_platform.linkage.cascade.bucket import BUCKET
 from dl_platform.linkage.cascade.run import run_cascade
 from dl_platform.linkage.config import load_config
@@ -99,7 +96,7 @@ def _run_charts(context, conn, db_api, result, cfg, out_dir) -> dict:
     makers = {
         "waterfall_sample": lambda: charts.waterfall_sample(conn, db_api, settings, fields, out_dir),
         "cluster_studio": lambda: charts.cluster_studio(
-            db_api, settings, fields, BUCKET, cfg.bucket_match_probability, out_dir)
+            db_api, settings, fields, BUCKET, result.thresholds["bucket"].threshold, out_dir)
         if 0 < result.counts.get("bucket", {}).get("records", 0) <= CLUSTER_STUDIO_MAX_RECORDS else None,
     }
     for name, make in makers.items():
@@ -111,26 +108,6 @@ def _run_charts(context, conn, db_api, result, cfg, out_dir) -> dict:
         if path:
             paths[name] = path
     return paths
-
-
-def _truth_accuracy(conn, data_dir: Path, out_dir: Path) -> dict:
-    """On synthetic data (truth.parquet beside the deliveries): accuracy in metadata and a CSV."""
-    truth_path = data_dir / "truth.parquet"
-    if not truth_path.exists():
-        return {}
-    persons_path = data_dir / "truth_persons.parquet"
-    rp = conn.execute("select source, record_id, person_id, link_step from mpi.record_person").df()
-    report = accuracy_report(
-        rp, pd.read_parquet(truth_path), pd.read_parquet(persons_path) if persons_path.exists() else None
-    )
-    report.to_csv(out_dir / "accuracy_vs_truth.csv", index=False)
-    overall = report.iloc[0]
-    return {
-        "truth_precision": dg.MetadataValue.float(float(overall.precision)),
-        "truth_recall": dg.MetadataValue.float(float(overall.recall)),
-        "truth_f1": dg.MetadataValue.float(float(overall.f1)),
-        "accuracy_report": _path(out_dir / "accuracy_vs_truth.csv"),
-    }
 
 
 @dg.multi_asset(
@@ -175,14 +152,14 @@ def record_person(
     with warehouse.get_connection() as conn, warehouse.splink_api(conn) as db_api:
         ensure_id_changes(conn)
         result = run_cascade(conn, db_api, cfg, s.models_dir, context.run_id, config.retrain, config.relink)
-        sensitivity = threshold_sensitivity(conn, cfg)
+        used = {step: choice.threshold for step, choice in result.thresholds.items()}
+        sensitivity = threshold_sensitivity(conn, cfg, used)
         report = charts.sensitivity_report(
             sensitivity,
-            {"probabilistic": cfg.master_match_probability, "bucket_edges": cfg.bucket_match_probability},
+            {"probabilistic": used.get("probabilistic", 0.5), "bucket_edges": used.get("bucket", 0.5)},
             out_dir,
         )
         chart_paths = _run_charts(context, conn, db_api, result, cfg, out_dir)
-        truth_meta = _truth_accuracy(conn, s.data_dir, out_dir)
         heads = summary(conn)
         by_source = counts_by_source_and_step(conn)
         n_changes = conn.execute(
@@ -197,8 +174,7 @@ def record_person(
         "cascade": dg.MetadataValue.json(steps),
         "threshold_sensitivity": dg.MetadataValue.json(sensitivity),
         "thresholds": dg.MetadataValue.json(
-            {"master_match_probability": cfg.master_match_probability,
-             "bucket_match_probability": cfg.bucket_match_probability,
+            {**{step: choice.as_metadata() for step, choice in result.thresholds.items()},
              "sensitivity_delta": cfg.sensitivity_delta}
         ),
         "seconds": dg.MetadataValue.json({k: round(v, 2) for k, v in result.seconds.items()}),
@@ -206,7 +182,6 @@ def record_person(
         "chart_threshold_sensitivity": _path(report),
     }
     meta.update({f"chart_{name}": _path(p) for name, p in chart_paths.items()})
-    meta.update(truth_meta)
     results = {
         RECORD_PERSON: meta,
         DIAGNOSTICS: {"dagster/row_count": dg.MetadataValue.int(heads["records"]),

@@ -3,9 +3,13 @@
 Written as settings dictionaries (plain SQL conditions) so the saved model JSON reads
 without this code and the levels say exactly what they test. Choices:
 - names: exact (term-frequency adjusted: a rare surname is stronger evidence), nickname
-  resolved to the formal name, Jaro-Winkler, phonetic code;
-- date of birth: exact, day/month transposed, one of day/month/year differs (the typical
-  keying errors), else;
+  resolved to the formal name, Jaro-Winkler, phonetic code, an initial for the whole name,
+  given and family swapped (a level in BOTH name comparisons: a swap must not also count as
+  a family-name disagreement);
+- date of birth: exact, day/month transposed, one digit mistyped, one of day/month/year
+  differs (the typical keying errors), else;
+- every level, "else" included, is weighed by the trained model: no level forbids a link
+  (a wholly wrong date or a replaced name is common in real feeds; EM learns how common);
 - postcode and address are ONE comparison: household members share both, and counting
   them twice lets parents, children and siblings score as matches (DOMAIN.md);
 - NHS number: exact or not (only valid numbers reach the model).
@@ -18,6 +22,7 @@ from typing import Any
 # Output column names of the comparisons (gamma_<name> in predictions), in a fixed order.
 COMPARISON_NAMES = ("nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode_address")
 ELSE_LEVEL = 0
+SWAPPED = '"given_name_l" = "family_name_r" and "family_name_l" = "given_name_r"'
 
 
 def _level(sql: str, label: str, *, null: bool = False, tf: str | None = None) -> dict[str, Any]:
@@ -63,9 +68,11 @@ def given_name_comparison() -> dict[str, Any]:
             _level('"given_name_phonetic_l" = "given_name_phonetic_r"', "Phonetic match"),
             _level('jaro_winkler_similarity("given_name_l", "given_name_r") >= 0.8', "Jaro-Winkler >= 0.8"),
             _level(
-                '"given_name_l" = "family_name_r" and "family_name_l" = "given_name_r"',
-                "Given and family names swapped",
+                '(length("given_name_l") = 1 or length("given_name_r") = 1) '
+                'and left("given_name_l", 1) = left("given_name_r", 1)',
+                "Initial only, agreeing",
             ),
+            _level(SWAPPED, "Given and family names swapped"),
             _else(),
         ],
     }
@@ -78,6 +85,7 @@ def family_name_comparison() -> dict[str, Any]:
         "comparison_levels": [
             _null("family_name"),
             _level('"family_name_l" = "family_name_r"', "Exact match", tf="family_name"),
+            _level(SWAPPED, "Given and family names swapped"),
             _level(
                 'jaro_winkler_similarity("family_name_l", "family_name_r") >= 0.92', "Jaro-Winkler >= 0.92"
             ),
@@ -104,13 +112,16 @@ def date_of_birth_comparison() -> dict[str, Any]:
         f"(case when {same['y']} then 1 else 0 end + case when {same['m']} then 1 else 0 end"
         f" + case when {same['d']} then 1 else 0 end) = 2"
     )
+    digits = 'strftime("date_of_birth_{s}", \'%Y%m%d\')'
+    one_digit = f"damerau_levenshtein({digits.format(s='l')}, {digits.format(s='r')}) <= 1"
     return {
         "output_column_name": "date_of_birth",
-        "comparison_description": "Date of birth: exact, day-month swap, one field differs",
+        "comparison_description": "Date of birth: exact, day-month swap, one digit, one field differs",
         "comparison_levels": [
             _null("date_of_birth"),
             _level('"date_of_birth_l" = "date_of_birth_r"', "Exact match"),
             _level(swap, "Day and month transposed"),
+            _level(one_digit, "One digit mistyped or two adjacent digits swapped"),
             _level(two_of_three, "One of day, month, year differs"),
             _else(),
         ],

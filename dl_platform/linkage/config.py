@@ -21,17 +21,20 @@ DEFAULT_CONFIG_FILE = PACKAGE_DIR / "config" / "linkage.yml"
 class LinkageConfig:
     """All tunable linkage settings (see `config/linkage.yml` for why each default)."""
 
-    master_match_probability: float = 0.95
+    # None: chosen from the trained model (`thresholds.py`); a number fixes the threshold.
+    master_match_probability: float | None = None
     multiple_match_weight_margin: float = 2.0
-    bucket_match_probability: float = 0.99
+    bucket_match_probability: float | None = None
     sensitivity_delta: float = 0.05
-    require_dob_or_given_name: bool = True
-    veto_on_dob_disagreement: bool = True
-    veto_on_given_name_disagreement: bool = True
+    min_candidates_for_threshold: int = 300
+    # Optional guards (off: the model weighs the evidence). Each counts the links it removes.
+    require_dob_or_given_name: bool = False
+    veto_on_dob_disagreement: bool = False
+    veto_on_given_name_disagreement: bool = False
     u_max_pairs: int = 1_000_000
     em_max_pairs: int = 500_000
     seed: int = 42
-    model_version: int = 1
+    model_version: int = 2
     retrain_growth: float = 2.0
     retrain_completeness_shift: float = 0.15
     retrain_min_records: int = 10_000

@@ -19,21 +19,22 @@ def _temp_exists(conn: Any, name: str) -> bool:
     return bool(rows)
 
 
-def threshold_sensitivity(conn: Any, cfg: LinkageConfig) -> dict[str, dict[str, int]]:
+def threshold_sensitivity(conn: Any, cfg: LinkageConfig, thresholds: dict[str, float]) -> dict[str, dict[str, int]]:
     """Links gained at threshold - delta and lost at threshold + delta, per probabilistic step.
 
     Reads this run's temp tables, so call it on the cascade's connection right after the run.
 
     Args:
         conn: The connection the cascade ran on.
-        cfg: The thresholds used.
+        cfg: The sensitivity delta.
+        thresholds: The threshold each step used (`probabilistic`, `bucket`).
 
     Returns:
         {"probabilistic": {...}, "bucket": {...}} with gained_at_lower / lost_at_higher counts.
     """
     d = cfg.sensitivity_delta
     out: dict[str, dict[str, int]] = {}
-    t = cfg.master_match_probability
+    t = thresholds.get("probabilistic", 0.5)
     if _temp_exists(conn, CANDIDATES) and "match_probability" in _columns(conn, CANDIDATES):
         gained, lost = conn.execute(
             f"""select count(*) filter (where match_probability >= {t - d} and match_probability < {t}),
@@ -41,7 +42,7 @@ def threshold_sensitivity(conn: Any, cfg: LinkageConfig) -> dict[str, dict[str, 
                 from {CANDIDATES}"""
         ).fetchall()[0]
         out["probabilistic"] = {"gained_at_lower": int(gained), "lost_at_higher": int(lost)}
-    t = cfg.bucket_match_probability
+    t = thresholds.get("bucket", 0.5)
     if _temp_exists(conn, EDGES_WITHIN):
         known = f" union all select match_probability from {EDGES_KNOWN}" if _temp_exists(conn, EDGES_KNOWN) else ""
         gained, lost = conn.execute(

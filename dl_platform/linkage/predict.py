@@ -1,14 +1,15 @@
-"""Score record pairs with the trained model and keep the ones a person would accept.
+"""Score record pairs with the trained model; optional guards may reject edges outright.
 
-Splink scores; the household guard decides. Parents, children and siblings agree on
-surname and address, so an edge also needs date of birth or given name to agree (or
-the NHS number), and a clear disagreement on date of birth or given name vetoes it.
+Splink scores and the model's weights decide. The guards (`config/linkage.yml`, off by
+default) are single-field rules that reject an edge whatever the other evidence says; when
+switched on, every edge a guard rejects is counted so the report shows what it cost.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from splink import Linker
@@ -28,18 +29,36 @@ def comparison_names(settings: dict[str, Any]) -> tuple[str, ...]:
     return tuple(c["output_column_name"] for c in settings["comparisons"])
 
 
-def guard_sql(settings: dict[str, Any], cfg: LinkageConfig) -> str:
-    """SQL predicate over gamma columns: the edge survives the household guard."""
+def guard_terms(settings: dict[str, Any], cfg: LinkageConfig) -> dict[str, str]:
+    """The enabled guards, by name, as SQL predicates over gamma columns an edge must satisfy."""
     have = set(comparison_names(settings))
-    terms: list[str] = []
+    terms: dict[str, str] = {}
     if cfg.veto_on_dob_disagreement and "date_of_birth" in have:
-        terms.append(f"gamma_date_of_birth <> {ELSE_LEVEL}")
+        terms["veto_on_dob_disagreement"] = f"gamma_date_of_birth <> {ELSE_LEVEL}"
     if cfg.veto_on_given_name_disagreement and "given_name" in have:
-        terms.append(f"gamma_given_name <> {ELSE_LEVEL}")
+        terms["veto_on_given_name_disagreement"] = f"gamma_given_name <> {ELSE_LEVEL}"
     if cfg.require_dob_or_given_name:
         agree = [f"gamma_{c} > {ELSE_LEVEL}" for c in ("date_of_birth", "given_name", "nhs_number") if c in have]
-        terms.append("(" + " or ".join(agree) + ")" if agree else "false")
-    return " and ".join(terms) or "true"
+        terms["require_dob_or_given_name"] = "(" + " or ".join(agree) + ")" if agree else "false"
+    return terms
+
+
+def guard_sql(settings: dict[str, Any], cfg: LinkageConfig) -> str:
+    """SQL predicate over gamma columns: the edge passes every enabled guard."""
+    return " and ".join(guard_terms(settings, cfg).values()) or "true"
+
+
+@dataclass
+class Edges:
+    """Edges kept, and edges at or above `judged_at` that each enabled guard rejected."""
+
+    kept: int
+    removed_by_guard: dict[str, int] = field(default_factory=dict)
+
+
+def add_removed(total: dict[str, int], edges: Edges) -> None:
+    for name, n in edges.removed_by_guard.items():
+        total[name] = total.get(name, 0) + n
 
 
 def _linker(db_api: Any, settings: dict[str, Any], table: str) -> Linker:
@@ -61,7 +80,17 @@ def _register(db_api: Any, table: str) -> Any:
     return db_api.register(table, table_name=f"__dl_reg_{next(_uid)}")
 
 
-def _write_edges(conn: Any, predictions: Any, settings: dict[str, Any], cfg: LinkageConfig, out: str) -> int:
+def _write_edges(
+    conn: Any, predictions: Any, settings: dict[str, Any], cfg: LinkageConfig, out: str, judged_at: float
+) -> Edges:
+    terms = guard_terms(settings, cfg)
+    removed: dict[str, int] = {}
+    if terms:
+        counts = ", ".join(
+            f"count(*) filter (where match_probability >= {judged_at} and not ({sql}))" for sql in terms.values()
+        )
+        row = conn.execute(f"select {counts} from {predictions.physical_name}").fetchall()[0]
+        removed = {name: int(n) for name, n in zip(terms, row, strict=True)}
     have = set(comparison_names(settings))
     gammas = ", ".join(
         (f"gamma_{c}" if c in have else "cast(null as integer)") + f" as gamma_{c}" for c in COMPARISON_NAMES
@@ -75,7 +104,7 @@ def _write_edges(conn: Any, predictions: Any, settings: dict[str, Any], cfg: Lin
         """
     )
     predictions.drop_table_from_database_and_remove_from_cache()
-    return int(conn.execute(f"select count(*) from {out}").fetchall()[0][0])
+    return Edges(int(conn.execute(f"select count(*) from {out}").fetchall()[0][0]), removed)
 
 
 def reachable_sql(left: str, right: str, rules: list[str], key: str = "unique_id", select: str = "r.*") -> str:
@@ -106,7 +135,8 @@ def score_between(
     cfg: LinkageConfig,
     out: str,
     prefilter: bool = True,
-) -> int:
+    judged_at: float = 0.5,
+) -> Edges:
     """Guarded, scored pairs between two tables (never within either), into `out`.
 
     Args:
@@ -122,9 +152,10 @@ def score_between(
             match_weight, match_probability and gamma_<comparison> columns.
         prefilter: cut `right` to the rows the rules reach from `left` when it is much
             larger; False when the caller built `right` that way already.
+        judged_at: the threshold the edges will be judged at (for counting guard removals).
 
     Returns:
-        The number of guarded pairs kept.
+        Pairs kept, and how many at or above `judged_at` each guard removed.
     """
     searched = right
     n_left, n_right = conn.execute(f"select (select count(*) from {left}), (select count(*) from {right})").fetchall()[0]
@@ -140,10 +171,10 @@ def score_between(
         threshold_match_probability=min_probability,
         warning_mode="never",
     )
-    n = _write_edges(conn, predictions, settings, cfg, out)
+    edges = _write_edges(conn, predictions, settings, cfg, out, judged_at)
     if searched != right:
         conn.execute(f"drop table if exists {searched}")
-    return n
+    return edges
 
 
 def score_within(
@@ -155,7 +186,8 @@ def score_within(
     min_probability: float,
     cfg: LinkageConfig,
     out: str,
-) -> int:
+    judged_at: float = 0.5,
+) -> Edges:
     """Guarded, scored pairs among the records of one table, into `out` (see `score_between`)."""
     linker = _linker(db_api, settings, table)
     predictions = linker.inference.predict_within(
@@ -164,4 +196,4 @@ def score_within(
         threshold_match_probability=min_probability,
         warning_mode="never",
     )
-    return _write_edges(conn, predictions, settings, cfg, out)
+    return _write_edges(conn, predictions, settings, cfg, out, judged_at)

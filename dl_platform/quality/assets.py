@@ -1,6 +1,7 @@
-"""Quality-stage assets: the linkage-quality report and the governance report.
+"""Quality-stage assets: the linkage-quality report, the governance report and the optional
+linkage accuracy against a truth file (`accuracy_assets.py`).
 
-Both write self-contained HTML under `$DL_DATA_DIR/reports/quality/` and link it from the
+The reports write self-contained HTML under `$DL_DATA_DIR/reports/quality/` and link it from the
 materialisation (a path plus a markdown summary). The governance report has no upstream
 data dependency on purpose: a blocking check that fails must not stop the report that
 says it failed. Sensors request it after every other run, success or failure.
@@ -13,10 +14,12 @@ import pandas as pd
 from dagster_shared.check import CheckError
 
 from dl_platform.quality import governance, linkage_report
+from dl_platform.quality.accuracy_assets import LINKAGE_ACCURACY, build_accuracy_asset
 from dl_platform.quality.factory import RECORD_PERSON, reading_connection
 from dl_platform.quality.linkage_evaluation import LINKAGE_CATALOGUE, evaluate_linkage
-from dl_platform.quality.linkage_inputs import load_match_weights, load_truth, truth_outcomes
+from dl_platform.quality.linkage_inputs import load_match_weights, truth_outcomes
 from dl_platform.quality.source_checks import CATALOGUE
+from dl_platform.quality.truth import FLOOR_CHECK, Truth, TruthFileError, attach_truth, load_truth
 from dl_platform.resources.warehouse import WarehouseResource
 from dl_platform.settings import get_settings
 from dl_platform.sources.registry import Registry
@@ -25,6 +28,8 @@ GROUP = "quality"
 OWNERS = ["team:data_quality"]
 LINKAGE_REPORT = dg.AssetKey(["quality", "linkage_report"])
 GOVERNANCE_REPORT = dg.AssetKey(["quality", "governance_report"])
+# Parity reads group attributes from dim_person (ethnic group, deprivation), so the report waits for it.
+DIM_PERSON = dg.AssetKey(["marts", "dim_person"])
 REPORTED_RUN_TAG = "dl_platform/reported_run"
 LINKAGE_RUNS_SCHEMA = dg.TableSchema(columns=[
     dg.TableColumn("run_id", "VARCHAR", description="Dagster run that wrote the row"),
@@ -50,7 +55,7 @@ def _write_report(name: str, page: str, run_id: str) -> Path:
 def build_linkage_report(registry: Registry) -> dg.AssetsDefinition:
     """`quality/linkage_report`: HTML with charts, plus a row per source in quality.linkage_runs."""
 
-    @dg.asset(key=LINKAGE_REPORT, deps=[RECORD_PERSON], group_name=GROUP, owners=OWNERS,
+    @dg.asset(key=LINKAGE_REPORT, deps=[RECORD_PERSON, DIM_PERSON], group_name=GROUP, owners=OWNERS,
               kinds={"python", "html", "duckdb"}, pool="warehouse",
               metadata={"dagster/column_schema": LINKAGE_RUNS_SCHEMA,
                         "dagster/table_name": "quality.linkage_runs"})
@@ -58,14 +63,18 @@ def build_linkage_report(registry: Registry) -> dg.AssetsDefinition:
         """Linkage-quality report (GUILD/RECORD): one row per source per run in `quality.linkage_runs`
         (records, count per cascade step, match rate), and an HTML page under
         `reports/quality/linkage_report.html` with the cascade flow diagram, match-weight histogram,
-        threshold sensitivity, parity by ethnic group / age band / sex / IMD quintile, precision and
-        recall by group where synthetic truth exists, and the match-rate trend across runs.
-        Built from `mpi.record_person` and `mpi.link_diagnostics`."""
-        settings = get_settings()
+        threshold sensitivity, parity by ethnic group / age band / sex / IMD quintile (attributes
+        from `marts.dim_person`, never truth), precision and recall by group when `DL_TRUTH_FILE`
+        names a usable truth file, and the match-rate trend across runs. Built from
+        `mpi.record_person`, `mpi.link_diagnostics` and `marts.dim_person`."""
         today = pd.Timestamp.now().normalize()
+        truth, truth_note = _report_truth(context)
         with reading_connection(warehouse) as conn:
-            evaluation = evaluate_linkage(conn, registry, settings.data_dir, today)
+            evaluation = evaluate_linkage(conn, registry, today, truth=truth)
             weights = load_match_weights(conn)
+        if truth is not None and evaluation.record_person is not None and evaluation.precision_recall is None:
+            truth_note = f"{truth.path.name} lists none of the linked records: precision and recall not measured"
+        evaluation.extra["truth"] = truth_note
         master = registry.master.name if registry.master else None
         history = pd.DataFrame()
         curve = pd.DataFrame()
@@ -81,9 +90,9 @@ def build_linkage_report(registry: Registry) -> dg.AssetsDefinition:
                 history = conn.execute("select * from quality.linkage_runs order by run_at").df()
             records = evaluation.record_person.assign(
                 matched=evaluation.record_person["link_step"].isin(("deterministic", "probabilistic")))
-            truth = truth_outcomes(_with_truth(records, settings.data_dir), master)
+            judged = truth_outcomes(attach_truth(records, truth), master) if truth is not None else None
             curve = linkage_report.threshold_sensitivity(
-                truth if truth is not None else records, master if truth is None else None)
+                judged if judged is not None else records, master if judged is None else None)
             weights = linkage_report.match_weights(evaluation.record_person, weights)
         page = linkage_report.render_html(evaluation, history, weights if weights is not None else pd.Series(),
                                           curve, context.run_id)
@@ -95,23 +104,31 @@ def build_linkage_report(registry: Registry) -> dg.AssetsDefinition:
             "checks_failed": dg.MetadataValue.json(failed),
             "dagster/row_count": dg.MetadataValue.int(0 if evaluation.rates is None else len(evaluation.rates)),
             "attribute_basis": dg.MetadataValue.text(evaluation.attribute_basis or "n/a"),
+            "truth": dg.MetadataValue.text(truth_note),
         })
 
     return linkage_quality_report
 
 
-def _with_truth(records: pd.DataFrame, data_dir: Path) -> pd.DataFrame:
-    truth = load_truth(data_dir)
-    if truth is None:
-        return records
-    keyed = records.astype({"record_id": "string", "source": "string"})
-    return keyed.merge(truth[["source", "record_id", "person_key"]], on=["source", "record_id"], how="left")
+def _report_truth(context: dg.AssetExecutionContext) -> tuple[Truth | None, str]:
+    """The truth for precision/recall by group, and a note; a bad file is noted, never fatal here
+    (`quality/linkage_accuracy` is the asset that fails on it)."""
+    path = get_settings().truth_file
+    if path is None:
+        return None, "no truth file configured (DL_TRUTH_FILE): precision and recall not measured"
+    try:
+        return load_truth(path), f"precision and recall against {path.name}"
+    except TruthFileError as exc:
+        context.log.warning(f"linkage report without precision/recall: {exc}")
+        return None, ("truth file not usable, precision and recall not measured (see quality/linkage_accuracy): "
+                      f"{exc.problem}")
 
 
 def _check_keys(context: dg.AssetExecutionContext, registry: Registry) -> list[dg.AssetCheckKey]:
     """Every check in the code location (dbt tests included); this stage's own when run outside one."""
     keys = {dg.AssetCheckKey(dg.AssetKey(["raw", s.name]), c.name) for s in registry for c in CATALOGUE}
     keys |= {dg.AssetCheckKey(RECORD_PERSON, c.name) for c in LINKAGE_CATALOGUE}
+    keys.add(dg.AssetCheckKey(LINKAGE_ACCURACY, FLOOR_CHECK))
     try:
         keys |= set(context.repository_def.asset_graph.asset_check_keys)
     except CheckError:  # `dg.materialize` runs without a repository: only this stage's checks are known
@@ -187,8 +204,8 @@ def build_governance_report(registry: Registry) -> dg.AssetsDefinition:
 
 
 def build_quality_assets(registry: Registry) -> list[dg.AssetsDefinition]:
-    """The report assets of the quality stage."""
-    return [build_linkage_report(registry), build_governance_report(registry)]
+    """The assets of the quality stage: both reports and the optional accuracy evaluation."""
+    return [build_linkage_report(registry), build_governance_report(registry), build_accuracy_asset(GROUP, OWNERS)]
 
 
 governance_job = dg.define_asset_job("governance_report_job", selection=[GOVERNANCE_REPORT],

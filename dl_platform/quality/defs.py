@@ -1,4 +1,5 @@
-"""Dagster definitions for the quality stage: source checks, linkage checks and reports."""
+"""Dagster definitions for the quality stage: source checks, linkage checks, reports and the
+optional linkage accuracy against a truth file."""
 
 import dagster as dg
 

@@ -1,13 +1,14 @@
 """Evaluate every linkage check once and keep the tables the report needs.
 
 The checks and the linkage-quality report read the same inputs, so both call
-`evaluate_linkage`; it returns the outcomes plus the per-source, parity and truth tables.
+`evaluate_linkage`; it returns the outcomes plus the per-source and parity tables. The checks
+never pass truth; the report passes it when `DL_TRUTH_FILE` names a usable file, which adds
+precision and recall by group and changes no check outcome.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -22,7 +23,8 @@ from dl_platform.quality.linkage_inputs import (
     truth_outcomes,
 )
 from dl_platform.quality.outcome import ERROR, WARN, CheckDef, CheckOutcome, not_applicable
-from dl_platform.quality.thresholds import thresholds
+from dl_platform.quality.thresholds import MAX_CLUSTER_ANOMALY_SHARE, thresholds
+from dl_platform.quality.truth import Truth, attach_truth
 from dl_platform.sources.registry import Registry
 
 LINKAGE_CATALOGUE: tuple[CheckDef, ...] = (
@@ -31,10 +33,12 @@ LINKAGE_CATALOGUE: tuple[CheckDef, ...] = (
     CheckDef(lc.MULTIPLE, WARN, "Few records had several equally good candidates."),
     CheckDef(lc.IMPLAUSIBLE, WARN, "No person has two valid NHS numbers, two dates of death or records dated "
              "after death."),
-    CheckDef(lc.CLUSTER, ERROR, "No person holds an implausible number of records or two master-register "
-             "records (chained households)."),
+    CheckDef(lc.CLUSTER, ERROR, f"At most {MAX_CLUSTER_ANOMALY_SHARE:.1%} of persons (the master's "
+             "checks.max_cluster_anomaly_share) hold two or more master-register records or more than "
+             f"{lc.MAX_CLUSTER_RECORDS} records (chained households); below that the check passes and lists "
+             "them by person_id for review."),
     CheckDef(parity.NAME, WARN, "No ethnic group, age band, sex or deprivation quintile is matched more than "
-             "2 percentage points below the overall rate; precision/recall per group where truth exists."),
+             "2 percentage points below the overall rate (attributes from the MPI, never from truth)."),
 )
 NAMES = tuple(c.name for c in LINKAGE_CATALOGUE)
 
@@ -52,16 +56,16 @@ class LinkageEvaluation:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def evaluate_linkage(conn: Any, registry: Registry, data_dir: Path, today: pd.Timestamp,
-                     margin: float = parity.DEFAULT_MARGIN) -> LinkageEvaluation:
+def evaluate_linkage(conn: Any, registry: Registry, today: pd.Timestamp,
+                     margin: float = parity.DEFAULT_MARGIN, truth: Truth | None = None) -> LinkageEvaluation:
     """Run every linkage check on `mpi.record_person`.
 
     Args:
         conn: a warehouse connection (read-only is enough).
         registry: the source registry (expected match rates, master, periods).
-        data_dir: `$DL_DATA_DIR`, where synthetic truth may live.
         today: the run date (for age bands from dates of birth).
         margin: the parity margin (0.02 = 2 percentage points).
+        truth: a validated truth file, for precision/recall by group (the report only).
 
     Returns:
         A `LinkageEvaluation`; every check is not-applicable before linkage has run.
@@ -72,21 +76,21 @@ def evaluate_linkage(conn: Any, registry: Registry, data_dir: Path, today: pd.Ti
     master = registry.master.name if registry.master else None
     rates = lc.match_rates(rp)
     expected = {s.name: float(thresholds(s)["expected_match_rate"]) for s in registry}
+    cluster_share = (float(thresholds(registry.master)["max_cluster_anomaly_share"]) if registry.master
+                     else MAX_CLUSTER_ANOMALY_SHARE)
     evidence = load_linked_evidence(conn, registry, rp)
-    records, basis = record_attributes(conn, rp, data_dir, today)
+    records, basis = record_attributes(conn, rp, today)
     contributing = records[records["source"] != master]
     table = parity.parity_table(contributing)
     outcome_parity = parity.check_parity(table, margin)
-    truth = truth_outcomes(records, master)
-    pr = parity.precision_recall_by_group(truth) if truth is not None else None
-    if pr is not None:
-        outcome_parity.details["precision_recall"] = pr.to_dict(orient="records")
     outcome_parity.details["attribute_basis"] = basis
+    judged = truth_outcomes(attach_truth(records, truth), master) if truth is not None else None
+    pr = parity.precision_recall_by_group(judged) if judged is not None else None
     outcomes = [
         lc.check_match_rate(rates, expected, master),
         lc.check_multiple_matches(load_multiple_match_flags(conn)),
         lc.check_implausible(evidence),
-        lc.check_cluster_size(rp, master),
+        lc.check_cluster_size(rp, master, max_share=cluster_share),
         outcome_parity,
     ]
     return LinkageEvaluation(outcomes, rp, rates, table, pr, basis)

@@ -1,14 +1,13 @@
 """Read what the linkage checks and report need: record_person, evidence and group attributes.
 
-Group attributes (ethnic group, age band, sex, deprivation quintile) come, in order of
-preference, from synthetic truth (the demo knows every record's person), from
-`marts.dim_person` by person_id, or from the record's own standardised identifiers
-(sex and age band only). The basis used is reported beside every figure.
+Group attributes (ethnic group, age band, sex, deprivation quintile) come from the MPI
+itself: `marts.dim_person` by person_id, else the record's own standardised identifiers
+(sex and age band only). The basis used is reported beside every figure. Truth is never
+read here (see `truth.py`): the checks on the MPI must not depend on it.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -109,44 +108,27 @@ def age_band(dob: pd.Series, today: pd.Timestamp) -> pd.Series:
     return pd.cut(years, bins=AGE_BANDS[0], labels=AGE_BANDS[1], right=False).astype("string")
 
 
-def _quintile(decile: pd.Series) -> pd.Series:
+def quintile_from_decile(decile: pd.Series) -> pd.Series:
+    """IMD quintile (1 = most deprived) from deciles, as text; blank where unknown."""
     d = pd.to_numeric(decile, errors="coerce")
     return ((d + 1) // 2).astype("Int64").astype("string")
 
 
-def load_truth(data_dir: Path) -> pd.DataFrame | None:
-    """Synthetic truth: (source, record_id) -> person_key with the person's attributes, if present."""
-    records, persons = data_dir / "truth.parquet", data_dir / "truth_persons.parquet"
-    if not records.exists() or not persons.exists():
-        return None
-    truth = pd.read_parquet(records)
-    if not {"source", "record_id", "person_key"} <= set(truth.columns):
-        return None
-    people = pd.read_parquet(persons)
-    keep = [c for c in ("person_key", "sex", "ethnic_group", "age_band", "imd_decile", "imd_quintile")
-            if c in people.columns]
-    people = people[keep].copy()
-    if "imd_quintile" not in people and "imd_decile" in people:
-        people["imd_quintile"] = _quintile(people["imd_decile"])
-    truth = truth[["source", "record_id", "person_key"]].astype({"record_id": "string", "source": "string"})
-    return truth.merge(people, on="person_key", how="left")
+def record_attributes(conn: Any, record_person: pd.DataFrame, today: pd.Timestamp) -> tuple[pd.DataFrame, str]:
+    """Each record with `matched` and group attributes from the MPI itself, and the basis used.
 
-
-def record_attributes(conn: Any, record_person: pd.DataFrame, data_dir: Path,
-                      today: pd.Timestamp) -> tuple[pd.DataFrame, str]:
-    """Each record with `matched` and group attributes, and the name of the attribute basis."""
+    Never truth: parity is what a region without truth runs, so it is measured the same way
+    everywhere (`marts.dim_person`, else the record's own standardised sex and date of birth).
+    """
     rp = record_person.assign(matched=record_person["link_step"].isin(MATCHED_STEPS),
                               record_id=record_person["record_id"].astype("string"),
                               source=record_person["source"].astype("string"))
-    truth = load_truth(data_dir)
-    if truth is not None:
-        return rp.merge(truth, on=["source", "record_id"], how="left"), "synthetic truth"
     if table_exists(conn, "marts.dim_person"):
         cols = set(table_columns(conn, "marts.dim_person"))
         wanted = [c for c in ("sex", "ethnic_group", "age_band", "imd_quintile", "imd_decile") if c in cols]
         dim = conn.execute(f"select person_id, {', '.join(wanted)} from marts.dim_person").df()
         if "imd_quintile" not in dim and "imd_decile" in dim:
-            dim["imd_quintile"] = _quintile(dim["imd_decile"])
+            dim["imd_quintile"] = quintile_from_decile(dim["imd_decile"])
         return rp.merge(dim, on="person_id", how="left"), "marts.dim_person"
     if table_exists(conn, "intermediate.int_identifiers_standardised"):
         ident = conn.execute(

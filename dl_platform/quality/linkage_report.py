@@ -119,7 +119,13 @@ def render_html(evaluation: LinkageEvaluation, history: pd.DataFrame, weights: p
                   f"<p>Red bars are more than {margin * 100:.0f} pp below the overall rate (dashed line).</p>",
                   _img(charts.parity_bars(evaluation.parity, margin), "parity"), _table(evaluation.parity)]
     if evaluation.precision_recall is not None:
-        parts += ["<h2>Precision and recall by group (synthetic truth)</h2>", _table(evaluation.precision_recall)]
+        parts += ["<h2>Precision and recall by group (truth file)</h2>",
+                  f"<p>{html.escape(evaluation.extra.get('truth', ''))}; groups of the true person where the "
+                  "truth gives them. Pairwise figures: <code>quality/linkage_accuracy</code>.</p>",
+                  _table(evaluation.precision_recall)]
+    else:
+        parts += ["<h2>Precision and recall</h2>",
+                  f"<p><em>{html.escape(evaluation.extra.get('truth') or 'no truth file configured')}</em></p>"]
     if not history.empty:
         parts += ["<h2>Trend across runs</h2>", _img(charts.match_rate_trend(history), "trend")]
     parts.append("</body></html>")

@@ -50,6 +50,7 @@ CHECK_KEYS = {
     "expected_match_rate",
     "trend_tolerance",
     "max_quarantine_share",
+    "max_cluster_anomaly_share",
 }
 CADENCES = ("daily", "weekly", "monthly", "quarterly", "annual", "adhoc")
 

@@ -72,7 +72,9 @@ def test_every_step_is_used_and_diagnosed(linked):
     assert (merged.person_id == merged.person_id_d).all()
     prob = diag[diag.link_step == "probabilistic"]
     assert prob.matched_master_record_id.notna().all()
-    assert (prob.match_probability >= 0.95).all()
+    chosen = result.thresholds["probabilistic"]
+    assert chosen.source == "expected_f1" and chosen.candidates >= 300
+    assert (prob.match_probability >= chosen.threshold).all()
     assert prob.gamma_date_of_birth.notna().all()
     assert result.model is not None and result.model.trained_now
 

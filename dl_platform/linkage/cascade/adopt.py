@@ -4,7 +4,7 @@ A person first seen outside the master (say, in A&E before registering) gets a b
 When their master record arrives in a later delivery it must not start a second person:
 the master record joins the existing bucket person (ID kept, nothing renumbered) if its
 valid NHS number and date of birth agree with that person's records, or else the model links
-it to exactly one such person above the master threshold.
+it to exactly one such person above the master threshold (the one the last run chose).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ DETERMINISTIC_WEIGHT = 99.0
 
 
 def adopt_bucket_persons(
-    conn: Any, db_api: Any, settings: dict[str, Any], fields: tuple[str, ...], cfg: LinkageConfig
+    conn: Any, db_api: Any, settings: dict[str, Any], fields: tuple[str, ...], cfg: LinkageConfig,
+    threshold: float,
 ) -> int:
     """Point new master persons at the existing bucket person they match.
 
@@ -55,7 +56,7 @@ def adopt_bucket_persons(
     )
     if conn.execute("select count(*) from __dl_adopt_scored").fetchall()[0][0]:
         score_between(conn, db_api, settings, "__dl_adopt_scored", KNOWN_BUCKET, to_master_rules(fields),
-                      cfg.master_match_probability, cfg, "__dl_adopt_edges")
+                      threshold, cfg, "__dl_adopt_edges", judged_at=threshold)
     else:
         conn.execute(
             f"""create or replace temp table __dl_adopt_edges as

@@ -1,10 +1,12 @@
 """Step 3: the bucket. Records no master person took are clustered among themselves (and
 attached to persons earlier runs already made in the bucket) into platform-issued IDs.
 
-Connected components over guarded edges only: household members fail the guard, so
-components do not chain a household into one person. An incremental run never merges
-two existing persons; a new record reaching two of them joins the one it is most
-strongly linked to, and the run counts it as a deferred merge.
+Connected components over the edges at or above the bucket threshold (the model's
+expected-F1 choice over the bucket's own edges, unless configured): a household member
+differs from a relative in given name and date of birth, which the trained weights count
+against the edge. An incremental run never merges two existing persons; a new record
+reaching two of them joins the one it is most strongly linked to, and the run counts it as
+a deferred merge.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from dl_platform.linkage.cascade.probabilistic import CANDIDATES, attempted_sql,
 from dl_platform.linkage.comparisons import COMPARISON_NAMES
 from dl_platform.linkage.config import LinkageConfig
 from dl_platform.linkage.inputs import LINK_INPUT, create_temp
-from dl_platform.linkage.predict import score_between, score_within
+from dl_platform.linkage.predict import add_removed, score_between, score_within
+from dl_platform.linkage.thresholds import CANDIDATE_FLOOR, ThresholdChoice, ThresholdPolicy
 
 BUCKET = "__dl_bucket"
 EDGES_WITHIN = "__dl_bucket_edges"
@@ -28,6 +31,7 @@ NODES = "__dl_bucket_nodes"
 GRAPH = "__dl_bucket_graph"
 BEST = "__dl_bucket_best"
 PERSON_NODE = "person:"
+STEP = "bucket"
 
 
 def build_known_bucket(conn: Any) -> None:
@@ -44,15 +48,20 @@ def build_known_bucket(conn: Any) -> None:
 
 
 def _score(conn: Any, db_api: Any, settings: dict[str, Any], fields: tuple[str, ...], cfg: LinkageConfig,
-           n_known: int) -> int:
-    low = max(cfg.bucket_match_probability - cfg.sensitivity_delta, 0.0)
+           n_known: int, judged_at: float) -> tuple[int, dict[str, int]]:
     rules = within_rules(fields)
-    n = score_within(conn, db_api, settings, BUCKET, rules, low, cfg, EDGES_WITHIN)
+    removed: dict[str, int] = {}
+    within = score_within(conn, db_api, settings, BUCKET, rules, CANDIDATE_FLOOR, cfg, EDGES_WITHIN, judged_at)
+    add_removed(removed, within)
+    n = within.kept
     if n_known:
-        n += score_between(conn, db_api, settings, BUCKET, KNOWN_BUCKET, rules, low, cfg, EDGES_KNOWN)
+        known = score_between(conn, db_api, settings, BUCKET, KNOWN_BUCKET, rules, CANDIDATE_FLOOR, cfg,
+                              EDGES_KNOWN, judged_at=judged_at)
+        add_removed(removed, known)
+        n += known.kept
     else:
         conn.execute(f"create or replace temp table {EDGES_KNOWN} as select * from {EDGES_WITHIN} limit 0")
-    return n
+    return n, removed
 
 
 def _cluster(conn: Any, db_api: Any, thr: float) -> None:
@@ -84,8 +93,9 @@ def _cluster(conn: Any, db_api: Any, thr: float) -> None:
 
 
 def link_bucket(
-    conn: Any, db_api: Any, settings: dict[str, Any], fields: tuple[str, ...], cfg: LinkageConfig
-) -> dict[str, int]:
+    conn: Any, db_api: Any, settings: dict[str, Any], fields: tuple[str, ...], cfg: LinkageConfig,
+    policy: ThresholdPolicy,
+) -> tuple[dict[str, Any], ThresholdChoice]:
     """Cluster the remaining linkable records into persons.
 
     Args:
@@ -93,17 +103,22 @@ def link_bucket(
         db_api: Splink database API on `conn`.
         settings: Trained model settings.
         fields: Evidence fields with values.
-        cfg: Thresholds and guards.
+        cfg: Guards.
+        policy: How the threshold is set.
 
     Returns:
-        Counts: records in the bucket, scored pairs, new persons, deferred merges.
+        Counts (records in the bucket, scored pairs, new persons, deferred merges, edges each
+        guard removed) and the threshold used.
     """
     n_bucket = residual_table(conn, BUCKET, non_master_only=False)
     if n_bucket == 0:
-        return {"records": 0, "pairs": 0, "new_persons": 0, "deferred_merges": 0}
+        return {"records": 0, "pairs": 0, "new_persons": 0, "deferred_merges": 0}, policy.current(STEP)
     n_known = int(conn.execute(f"select count(*) from {KNOWN}").fetchall()[0][0])
-    n_pairs = _score(conn, db_api, settings, fields, cfg, n_known)
-    thr = cfg.bucket_match_probability
+    n_pairs, removed = _score(conn, db_api, settings, fields, cfg, n_known, policy.current(STEP).threshold)
+    choice = policy.choose(
+        conn, f"select match_probability as p from {EDGES_WITHIN} union all "
+              f"select match_probability from {EDGES_KNOWN}", STEP)
+    thr = choice.threshold
     _cluster(conn, db_api, thr)
     conn.execute(
         f"""
@@ -162,4 +177,6 @@ def link_bucket(
         f"""select count(distinct person_ref) filter (where starts_with(person_ref, '{NEW_REF}')),
                    count(distinct unique_id) filter (where n_persons > 1) from __dl_bucket_refs"""
     ).fetchall()[0]
-    return {"records": n_bucket, "pairs": n_pairs, "new_persons": int(new_persons), "deferred_merges": int(deferred)}
+    counts = {"records": n_bucket, "pairs": n_pairs, "new_persons": int(new_persons),
+              "deferred_merges": int(deferred), "removed_by_guard": removed}
+    return counts, choice

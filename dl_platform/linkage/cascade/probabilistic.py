@@ -6,7 +6,8 @@ record with an old postcode still meets the hospital episode that carried it.
 
 The best master person at or above the threshold wins. Two persons both above it whose
 match weights are within the configured margin are a multiple match: flagged and left
-unresolved (the record goes to the bucket), as MPS does, rather than guessed.
+unresolved (the record goes to the bucket), as MPS does, rather than guessed. The threshold
+is the model's expected-F1 choice over the best candidates (`thresholds.py`) unless configured.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from dl_platform.linkage.comparisons import COMPARISON_NAMES
 from dl_platform.linkage.config import LinkageConfig
 from dl_platform.linkage.inputs import is_table
 from dl_platform.linkage.predict import reachable_sql, score_between
+from dl_platform.linkage.thresholds import CANDIDATE_FLOOR, ThresholdChoice, ThresholdPolicy
 
 RESIDUAL = "__dl_residual"
 MASTER = "__dl_master"
 PLACED_PERSON = "__dl_placed_person"
 EDGES = "__dl_master_edges"
 CANDIDATES = "__dl_master_candidates"
+STEP = "probabilistic"
 
 
 def attempted_sql(alias: str) -> str:
@@ -89,8 +92,9 @@ def _placed_tables(conn: Any, rules: list[str]) -> int:
 
 
 def link_to_master(
-    conn: Any, db_api: Any, settings: dict[str, Any], fields: tuple[str, ...], cfg: LinkageConfig
-) -> dict[str, int]:
+    conn: Any, db_api: Any, settings: dict[str, Any], fields: tuple[str, ...], cfg: LinkageConfig,
+    policy: ThresholdPolicy,
+) -> tuple[dict[str, Any], ThresholdChoice]:
     """Place residual records on master persons by probabilistic match.
 
     Args:
@@ -98,10 +102,12 @@ def link_to_master(
         db_api: Splink database API on `conn`.
         settings: Trained model settings.
         fields: Evidence fields with values.
-        cfg: Thresholds and guards.
+        cfg: Margin and guards.
+        policy: How the threshold is set.
 
     Returns:
-        Counts: residual records, scored pairs, records placed, multiple matches.
+        Counts (residual records, scored pairs, records placed, multiple matches, edges each
+        guard removed) and the threshold used.
     """
     n_residual = residual_table(conn, RESIDUAL)
     rules = to_master_rules(fields)
@@ -109,27 +115,37 @@ def link_to_master(
     if n_residual == 0 or n_master == 0:
         conn.execute(
             f"""create or replace temp table {CANDIDATES} as
-            select null::varchar as unique_id, 0 as n_above, false as multiple_match where false"""
+            select null::varchar as unique_id, null::double as match_probability, 0 as n_above,
+                   false as multiple_match where false"""
         )
-        return {"residual": n_residual, "pairs": 0, "placed": 0, "multiple_match": 0}
-    low = max(cfg.master_match_probability - cfg.sensitivity_delta, 0.0)
+        counts = {"residual": n_residual, "pairs": 0, "placed": 0, "multiple_match": 0}
+        return counts, policy.current(STEP)
     # MASTER holds only records the rules reach from RESIDUAL (_placed_tables): no second cut.
-    n_pairs = score_between(conn, db_api, settings, RESIDUAL, MASTER, rules, low, cfg, EDGES, prefilter=False)
+    edges = score_between(conn, db_api, settings, RESIDUAL, MASTER, rules, CANDIDATE_FLOOR, cfg, EDGES,
+                          prefilter=False, judged_at=policy.current(STEP).threshold)
     gammas = ", ".join(f"e.gamma_{c}" for c in COMPARISON_NAMES)
     conn.execute(
         f"""
-        create or replace temp table {CANDIDATES} as
+        create or replace temp table __dl_ranked as
         with per_person as (
             select e.unique_id_l as unique_id, pp.person_ref, pp.master_uid,
                    e.match_weight, e.match_probability, {gammas},
                    row_number() over (partition by e.unique_id_l, pp.person_ref
                                       order by e.match_weight desc, e.unique_id_r) as rn_in_person
             from {EDGES} e join {PLACED_PERSON} pp on pp.unique_id = e.unique_id_r
-        ), ranked as (
-            select *, row_number() over (partition by unique_id order by match_weight desc, person_ref) as rk,
-                   count(*) filter (where match_probability >= {cfg.master_match_probability})
-                       over (partition by unique_id) as n_above
-            from per_person where rn_in_person = 1
+        )
+        select *, row_number() over (partition by unique_id order by match_weight desc, person_ref) as rk
+        from per_person where rn_in_person = 1
+        """
+    )
+    choice = policy.choose(conn, "select match_probability as p from __dl_ranked where rk = 1", STEP)
+    thr = choice.threshold
+    conn.execute(
+        f"""
+        create or replace temp table {CANDIDATES} as
+        with ranked as (
+            select *, count(*) filter (where match_probability >= {thr}) over (partition by unique_id) as n_above
+            from __dl_ranked
         ), second as (
             select unique_id, match_weight as second_weight, match_probability as second_probability
             from ranked where rk = 2
@@ -141,7 +157,6 @@ def link_to_master(
         where r.rk = 1
         """
     )
-    thr = cfg.master_match_probability
     conn.execute(
         f"""insert into {ASSIGN}
         select unique_id, person_ref, 'probabilistic', match_probability from {CANDIDATES}
@@ -159,4 +174,6 @@ def link_to_master(
         f"""select count(*) filter (where match_probability >= {thr} and not multiple_match),
                    count(*) filter (where multiple_match) from {CANDIDATES}"""
     ).fetchall()[0]
-    return {"residual": n_residual, "pairs": n_pairs, "placed": int(placed), "multiple_match": int(multiple)}
+    counts = {"residual": n_residual, "pairs": edges.kept, "placed": int(placed), "multiple_match": int(multiple),
+              "removed_by_guard": edges.removed_by_guard}
+    return counts, choice

@@ -40,6 +40,7 @@ from dl_platform.linkage.inputs import (
     describe_link_input,
     table_columns,
 )
+from dl_platform.linkage.thresholds import ThresholdChoice, ThresholdPolicy
 from dl_platform.linkage.train import TrainedModel, load_or_train
 
 DIAGNOSTICS = "mpi.link_diagnostics"
@@ -58,6 +59,7 @@ class CascadeResult:
     model: TrainedModel | None = None
     fields: tuple[str, ...] = ()
     seconds: dict[str, float] = field(default_factory=dict)
+    thresholds: dict[str, ThresholdChoice] = field(default_factory=dict)
 
 
 def _keep_previous(conn: Any) -> None:
@@ -169,19 +171,25 @@ def run_cascade(
         result.model = load_or_train(db_api, models_dir, result.fields, field_counts, cfg, force=retrain)
         result.seconds["model"] = time.monotonic() - t
         settings = result.model.settings
+        policy = ThresholdPolicy(
+            models_dir, int(result.model.meta["revision"]), cfg.min_candidates_for_threshold,
+            {"probabilistic": cfg.master_match_probability, "bucket": cfg.bucket_match_probability},
+        )
         t = time.monotonic()
         build_known_bucket(conn)
         result.counts["master_records"] = assign_master_records(conn)
         result.counts["master_adopted_bucket_person"] = adopt_bucket_persons(
-            conn, db_api, settings, result.fields, cfg
+            conn, db_api, settings, result.fields, cfg, policy.current("probabilistic").threshold
         )
         result.counts["deterministic"] = link_deterministic(conn)
         result.seconds["deterministic"] = time.monotonic() - t
         t = time.monotonic()
-        result.counts["probabilistic"] = link_to_master(conn, db_api, settings, result.fields, cfg)
+        result.counts["probabilistic"], result.thresholds["probabilistic"] = link_to_master(
+            conn, db_api, settings, result.fields, cfg, policy)
         result.seconds["probabilistic"] = time.monotonic() - t
         t = time.monotonic()
-        result.counts["bucket"] = link_bucket(conn, db_api, settings, result.fields, cfg)
+        result.counts["bucket"], result.thresholds["bucket"] = link_bucket(
+            conn, db_api, settings, result.fields, cfg, policy)
         result.seconds["bucket"] = time.monotonic() - t
         result.counts["one_time"] = assign_one_time(conn)
     t = time.monotonic()

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from dl_platform.linkage.accuracy import accuracy_report, pairwise_scores
+from dl_platform.linkage.accuracy import accuracy_report, pairwise_scores, scores_by_dimension
 
 
 def _frame(person_ids, person_keys):
@@ -39,3 +39,12 @@ def test_report_has_overall_step_source_and_subgroups():
     assert report[report.dimension == "imd_quintile"].value.tolist() == ["2"]
     overall = report[report.dimension == "overall"].iloc[0]
     assert overall.recall == 1 / 3 and overall.precision == 1.0
+
+
+def test_scores_by_dimension_nests_the_report_for_metadata():
+    rp = pd.DataFrame({"source": ["s1", "s2"], "record_id": ["1", "2"], "person_id": ["a", "b"],
+                       "link_step": ["deterministic", "bucket"]})
+    truth = pd.DataFrame({"source": ["s1", "s2"], "record_id": ["1", "2"], "person_key": ["x", "x"]})
+    tables = scores_by_dimension(accuracy_report(rp, truth))
+    assert set(tables) == {"overall", "link_step", "source"}
+    assert tables["source"]["s2"] == {"precision": 1.0, "recall": 0.0, "f1": 0.0, "records": 1}

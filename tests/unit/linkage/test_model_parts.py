@@ -5,7 +5,7 @@ import pytest
 from dl_platform.linkage.blocking import to_master_rules, training_rules, within_rules
 from dl_platform.linkage.comparisons import build_comparisons
 from dl_platform.linkage.config import LinkageConfig, load_config, parse_config
-from dl_platform.linkage.predict import guard_sql
+from dl_platform.linkage.predict import guard_sql, guard_terms
 from dl_platform.linkage.train import needs_training
 
 ALL = ("nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode", "address")
@@ -13,7 +13,8 @@ ALL = ("nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postc
 
 def test_config_file_parses_and_unknown_keys_fail():
     cfg = load_config()
-    assert 0.5 < cfg.master_match_probability < 1
+    # Shipped thresholds are chosen by the model; a number in the file fixes one.
+    assert cfg.master_match_probability is None and cfg.bucket_match_probability is None
     assert parse_config({"thresholds": {"bucket_match_probability": 0.9}}).bucket_match_probability == 0.9
     with pytest.raises(ValueError, match="unknown key"):
         parse_config({"thresholds": {"bucket_probability": 0.9}})
@@ -33,6 +34,7 @@ def test_dob_comparison_has_swap_and_one_field_levels():
     dob = build_comparisons(("date_of_birth",))[0]
     labels = [lvl["label_for_charts"] for lvl in dob["comparison_levels"]]
     assert "Day and month transposed" in labels and "One of day, month, year differs" in labels
+    assert "One digit mistyped or two adjacent digits swapped" in labels
 
 
 def test_blocking_never_uses_dob_alone_within_and_skips_missing_fields():
@@ -43,14 +45,25 @@ def test_blocking_never_uses_dob_alone_within_and_skips_missing_fields():
     assert not any("nhs_number" in r for r in within_rules(("given_name", "family_name")))
 
 
-def test_household_guard_needs_dob_or_given_name_and_vetoes_disagreement():
+def test_guards_are_off_by_default_and_each_can_be_switched_on():
     settings = {"comparisons": build_comparisons(ALL)}
-    sql = guard_sql(settings, LinkageConfig())
-    assert "gamma_date_of_birth <> 0" in sql and "gamma_given_name <> 0" in sql
-    assert "gamma_nhs_number > 0" in sql
-    relaxed = LinkageConfig(require_dob_or_given_name=False, veto_on_dob_disagreement=False,
-                            veto_on_given_name_disagreement=False)
-    assert guard_sql(settings, relaxed) == "true"
+    assert guard_sql(settings, load_config()) == "true"
+    strict = LinkageConfig(require_dob_or_given_name=True, veto_on_dob_disagreement=True,
+                           veto_on_given_name_disagreement=True)
+    terms = guard_terms(settings, strict)
+    assert set(terms) == {"require_dob_or_given_name", "veto_on_dob_disagreement", "veto_on_given_name_disagreement"}
+    assert terms["veto_on_dob_disagreement"] == "gamma_date_of_birth <> 0"
+    assert "gamma_nhs_number > 0" in terms["require_dob_or_given_name"]
+
+
+def test_name_comparisons_see_initials_and_a_swap_in_both_names():
+    given, family = build_comparisons(("given_name", "family_name"))
+    given_labels = [lvl["label_for_charts"] for lvl in given["comparison_levels"]]
+    family_labels = [lvl["label_for_charts"] for lvl in family["comparison_levels"]]
+    assert "Initial only, agreeing" in given_labels
+    assert "Given and family names swapped" in given_labels and "Given and family names swapped" in family_labels
+    # No level forbids a link: the last level of each is the trained "else".
+    assert given["comparison_levels"][-1]["sql_condition"] == "ELSE"
 
 
 def test_retraining_reasons():

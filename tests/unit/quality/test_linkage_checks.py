@@ -41,13 +41,41 @@ def test_implausible_links_two_nhs_numbers_and_activity_after_death():
     assert "9434765919" not in out.reason
 
 
-def test_cluster_bound_and_two_master_records():
-    rp = record_person([("pds", "a", "P1", "deterministic"), ("pds", "b", "P1", "deterministic"),
-                        ("hes", "c", "P2", "bucket")])
-    out = lc.check_cluster_size(rp, "pds", max_records=5)
-    assert not out.passed and "two or more master-register records" in out.reason
-    assert not lc.check_cluster_size(rp, None, max_records=1).passed
-    assert lc.check_cluster_size(rp.iloc[1:], "pds", max_records=5).passed
+def population(persons: int, duplicated: int, big: int = 0) -> pd.DataFrame:
+    """`persons` with one PDS record each; `duplicated` of them hold a second one, `big` hold 6 HES records."""
+    rows = [("pds", f"p{i}", f"P{i:04d}", "deterministic") for i in range(persons)]
+    rows += [("pds", f"d{i}", f"P{i:04d}", "deterministic") for i in range(duplicated)]
+    rows += [("hes", f"h{i}-{j}", f"P{persons - 1 - i:04d}", "probabilistic") for i in range(big) for j in range(6)]
+    return record_person(rows)
+
+
+def test_a_few_duplicate_master_records_pass_and_are_listed_for_review():
+    out = lc.check_cluster_size(population(1000, 4), "pds", max_records=5, max_share=0.005)
+    assert out.passed
+    assert out.measured == 0.004 and out.threshold == 0.005
+    assert out.details["persons_with_two_master_records"] == 4 and out.details["persons_affected"] == 4
+    assert out.details["persons_for_review"] == ["P0000", "P0001", "P0002", "P0003"]
+    assert "4 persons hold two or more master-register records" in out.summary and "for review" in out.summary
+    clean = lc.check_cluster_size(population(1000, 0), "pds", max_records=5)
+    assert clean.passed and clean.details["persons_for_review"] == [] and "note" not in clean.details
+
+
+def test_cluster_size_fails_above_the_share_counting_both_kinds():
+    out = lc.check_cluster_size(population(1000, 4, big=2), "pds", max_records=5, max_share=0.005)
+    assert not out.passed and out.measured == 0.006
+    assert "2 persons hold more than 5 records (largest 7)" in out.reason
+    assert "4 persons hold two or more master-register records" in out.reason
+    assert "0.60% of 1000 persons, above the tolerated 0.5%" in out.reason
+    assert set(out.details["persons_for_review"][:2]) == {"P0998", "P0999"}  # the largest first
+    assert not lc.check_cluster_size(population(100, 1), "pds", max_records=5, max_share=0.005).passed
+    # without a master only the size bound is judged
+    assert lc.check_cluster_size(population(100, 1), None, max_records=5, max_share=0.005).passed
+
+
+def test_cluster_review_list_is_capped():
+    out = lc.check_cluster_size(population(100, 10), "pds", max_records=5, max_share=0.5, max_listed=3)
+    assert out.passed and len(out.details["persons_for_review"]) == 3
+    assert out.details["persons_for_review_truncated"] is True and out.details["persons_affected"] == 10
 
 
 def test_multiple_match_rate():

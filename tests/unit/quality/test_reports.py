@@ -79,3 +79,16 @@ def test_linkage_page_embeds_charts_and_history_has_one_row_per_source():
                                       linkage_report.threshold_sensitivity(rp, "pds"), "run1")
     assert page.count("data:image/png;base64") == 4 and "hes low" in page
     assert "FAILED" in linkage_report.summary_markdown(evaluation)
+
+
+def test_linkage_page_says_when_precision_recall_were_not_measured():
+    rp = record_person()
+    rates = match_rates(rp)
+    curve = linkage_report.threshold_sensitivity(rp, "pds")
+    without = LinkageEvaluation([], rp, rates, extra={"truth": "no truth file configured (DL_TRUTH_FILE)"})
+    page = linkage_report.render_html(without, pd.DataFrame(), linkage_report.match_weights(rp, None), curve, "r")
+    assert "no truth file configured" in page and "Precision and recall by group" not in page
+    pr = pd.DataFrame({"attribute": ["all"], "group": ["all"], "records": [4], "precision": [1.0], "recall": [0.75]})
+    with_truth = LinkageEvaluation([], rp, rates, precision_recall=pr, extra={"truth": "against truth.parquet"})
+    page = linkage_report.render_html(with_truth, pd.DataFrame(), linkage_report.match_weights(rp, None), curve, "r")
+    assert "Precision and recall by group (truth file)" in page and "0.7500" in page
