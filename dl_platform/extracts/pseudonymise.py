@@ -20,7 +20,7 @@ import pandas as pd
 KEY_HELP = (
     "DL_PSEUDONYMISATION_KEY is not set: extracts need the platform's secret pseudonymisation key. "
     "Set it in the environment (e.g. `export DL_PSEUDONYMISATION_KEY=$(cat $DL_DATA_DIR/.secrets/"
-    "pseudonymisation.key)`; `dl-platform demo` generates a local demo key there). Never commit it."
+    "pseudonymisation_key)`; `dl-platform demo` generates a local demo key there). Never commit it."
 )
 
 

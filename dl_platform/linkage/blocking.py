@@ -3,7 +3,8 @@
 Never date of birth alone across everything (at 1M persons that is ~100M pairs and
 fails, DOMAIN.md). Searching residual records against the master is different: the
 residual side is small, so a date-of-birth block there costs residual x ~30 pairs and
-recovers records whose postcode and names changed.
+recovers records whose postcode and names changed, and a postcode block (a few master
+records a postcode) recovers records carrying no names whose date of birth is wrong.
 """
 
 from __future__ import annotations
@@ -30,15 +31,17 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
         "l.date_of_birth = r.date_of_birth and l.given_name_formal = r.given_name_formal",
     ),
     "dob_sex": (("date_of_birth", "sex"), "l.date_of_birth = r.date_of_birth and l.sex = r.sex"),
-    # Against master records only: the master holds one record a person, so this stays cheap.
+    # Against master records only: the master holds one record a person, so these stay cheap.
     "dob_master": (("date_of_birth",), "l.date_of_birth = r.date_of_birth and r.is_master"),
+    # A record without names whose date of birth is wrong is reachable only through its postcode.
+    "postcode_master": (("postcode",), "l.postcode = r.postcode and r.is_master"),
 }
 # Rules whose pairs another rule already generates (same postcode => same outward code): left
 # out when only the set of reachable records matters (`search_rules`).
 IMPLIED_BY = {"dob_postcode": "dob_outward"}
 TRAINING = ("nhs_number", "dob_postcode", "names")
 WITHIN = ("nhs_number", "dob_postcode", "dob_outward", "dob_family_initial", "names", "family_postcode", "dob_given")
-TO_MASTER = WITHIN + ("dob_master",)
+TO_MASTER = WITHIN + ("dob_master", "postcode_master")
 
 
 def rules_for(names: tuple[str, ...], fields: tuple[str, ...]) -> list[str]:

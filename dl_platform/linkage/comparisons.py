@@ -7,10 +7,12 @@ without this code and the levels say exactly what they test. Choices:
   given and family swapped (a level in BOTH name comparisons: a swap must not also count as
   a family-name disagreement);
 - date of birth: exact, day/month transposed, one digit mistyped, one of day/month/year
-  differs (the typical keying errors), else;
+  differs (the typical keying errors), the same year and month when one date is not a real
+  date (`19450493` is kept and flagged, and still says April 1945), else;
 - every level, "else" included, is weighed by the trained model: no level forbids a link
   (a wholly wrong date or a replaced name is common in real feeds; EM learns how common);
-- postcode and address are ONE comparison: household members share both, and counting
+- postcode: exact, one character mistyped, same sector, same district; postcode and
+  address are ONE comparison: household members share both, and counting
   them twice lets parents, children and siblings score as matches (DOMAIN.md);
 - NHS number: exact or not (only valid numbers reach the model).
 """
@@ -114,15 +116,22 @@ def date_of_birth_comparison() -> dict[str, Any]:
     )
     digits = 'strftime("date_of_birth_{s}", \'%Y%m%d\')'
     one_digit = f"damerau_levenshtein({digits.format(s='l')}, {digits.format(s='r')}) <= 1"
+    partial = '"date_of_birth_year_month_l" = "date_of_birth_year_month_r"'
     return {
         "output_column_name": "date_of_birth",
-        "comparison_description": "Date of birth: exact, day-month swap, one digit, one field differs",
+        "comparison_description": "Date of birth: exact, day-month swap, one digit, one field differs, "
+                                  "same year and month of a date that is not real",
         "comparison_levels": [
-            _null("date_of_birth"),
+            _level(
+                '("date_of_birth_l" is null and "date_of_birth_year_month_l" is null) or '
+                '("date_of_birth_r" is null and "date_of_birth_year_month_r" is null)',
+                "Null", null=True,
+            ),
             _level('"date_of_birth_l" = "date_of_birth_r"', "Exact match"),
             _level(swap, "Day and month transposed"),
             _level(one_digit, "One digit mistyped or two adjacent digits swapped"),
             _level(two_of_three, "One of day, month, year differs"),
+            _level(partial, "Same year and month (one date not a real date)"),
             _else(),
         ],
     }
@@ -152,6 +161,7 @@ def postcode_address_comparison(with_address: bool) -> dict[str, Any]:
         )
     levels += [
         _level('"postcode_l" = "postcode_r"', "Postcode exact", tf="postcode"),
+        _level('damerau_levenshtein("postcode_l", "postcode_r") <= 1', "Postcode with one character wrong"),
         _level('"postcode_sector_l" = "postcode_sector_r"', "Same postcode sector"),
         _level('"postcode_outward_l" = "postcode_outward_r"', "Same postcode district (outward code)"),
         _else(),

@@ -28,6 +28,7 @@ FIELD_TYPES: dict[str, str] = {
     "family_name": "varchar",
     "family_name_phonetic": "varchar",
     "date_of_birth": "date",
+    "date_of_birth_year_month": "integer",
     "sex": "varchar",
     "postcode": "varchar",
     "postcode_sector": "varchar",
@@ -59,13 +60,17 @@ def _column(present: list[str], name: str) -> str:
 def linkable_sql(cfg: LinkageConfig) -> str:
     """SQL predicate: the record carries enough to link (else it gets a one-time ID)."""
     n = cfg.min_fields_without_nhs_number
+    # A date of birth that is not a real date still gives its year and month.
     count = (
-        "(case when date_of_birth is not null then 1 else 0 end"
+        "(case when coalesce(date_of_birth::varchar, date_of_birth_year_month::varchar) is not null then 1 else 0 end"
         " + case when given_name is not null then 1 else 0 end"
         " + case when family_name is not null then 1 else 0 end"
         " + case when postcode is not null then 1 else 0 end)"
     )
-    needs_anchor = "(date_of_birth is not null or (given_name is not null and family_name is not null))"
+    needs_anchor = (
+        "(date_of_birth is not null or date_of_birth_year_month is not null"
+        " or (given_name is not null and family_name is not null))"
+    )
     return f"(nhs_number is not null or ({count} >= {n} and {needs_anchor}))"
 
 
@@ -130,6 +135,7 @@ def shaped_sql(conn: Any, cfg: LinkageConfig, source_table: str = INPUT_TABLE, w
                 {cols['family_name']} as family_name,
                 {cols['family_name_phonetic']} as family_name_phonetic,
                 {cols['date_of_birth']} as date_of_birth,
+                {cols['date_of_birth_year_month']} as date_of_birth_year_month,
                 {cols['sex']} as sex,
                 {cols['postcode']} as postcode,
                 coalesce({cols['postcode_sector']}, left({cols['postcode']}, length({cols['postcode']}) - 2))

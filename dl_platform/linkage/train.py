@@ -32,6 +32,8 @@ MODEL_FILE = "linkage_model.json"
 META_FILE = "linkage_model.meta.json"
 # Prior when no deterministic rule can estimate it (about 1 in 10^5 random pairs match).
 DEFAULT_PRIOR = 1e-5
+# Least share of lambda a non-matching pair's agreement is given (see remove_matches_from_u).
+U_FLOOR_SHARE = 1e-3
 
 
 @dataclass(frozen=True)
@@ -66,19 +68,35 @@ def base_settings(fields: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def _prior_rules(fields: tuple[str, ...]) -> list[str]:
-    if {"nhs_number", "date_of_birth"} <= set(fields):
-        return ["l.nhs_number = r.nhs_number and l.date_of_birth = r.date_of_birth"]
-    if {"given_name", "family_name", "date_of_birth"} <= set(fields):
-        return [
-            "l.given_name = r.given_name and l.family_name = r.family_name "
-            "and l.date_of_birth = r.date_of_birth"
-        ]
-    return []
+# Deterministic rules estimating the prior (lambda), most precise first: (fields, SQL).
+PRIOR_RULES = (
+    (("nhs_number", "date_of_birth"), "l.nhs_number = r.nhs_number and l.date_of_birth = r.date_of_birth"),
+    (("given_name", "family_name", "date_of_birth"),
+     "l.given_name = r.given_name and l.family_name = r.family_name and l.date_of_birth = r.date_of_birth"),
+)
+# Recall assumed for the prior rule before the model can say what it is.
+ASSUMED_RULE_RECALL = 0.9
+
+
+def _prior_rule(fields: tuple[str, ...]) -> tuple[tuple[str, ...], str] | None:
+    return next(((f, sql) for f, sql in PRIOR_RULES if set(f) <= set(fields)), None)
+
+
+def rule_recall(settings: dict[str, Any], rule_fields: tuple[str, ...], counts: dict[str, int]) -> float:
+    """Share of true pairs an exact-agreement rule on `rule_fields` finds, by the trained model:
+    both records carry each field (completeness squared) and agree exactly (m of the exact level)."""
+    records = max(int(counts.get("records", 0)), 1)
+    recall = 1.0
+    for comparison in settings["comparisons"]:
+        if comparison["output_column_name"] in rule_fields:
+            exact = next(lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level"))
+            completeness = counts.get(comparison["output_column_name"], 0) / records
+            recall *= completeness**2 * float(exact.get("m_probability") or 0.0)
+    return recall
 
 
 def train_model(
-    db_api: Any, fields: tuple[str, ...], cfg: LinkageConfig, n_records: int, table: str = LINK_INPUT
+    db_api: Any, fields: tuple[str, ...], cfg: LinkageConfig, counts: dict[str, int], table: str = LINK_INPUT
 ) -> dict[str, Any]:
     """Estimate the model on `table`: prior from deterministic rules, u by random
     sampling, m by EM over cheap blocking rules.
@@ -87,7 +105,7 @@ def train_model(
         db_api: Splink database API on the warehouse connection.
         fields: Evidence fields with values.
         cfg: Linkage configuration (sample sizes, seed).
-        n_records: Records in `table` (decides whether EM samples its pairs).
+        counts: Records and non-null counts per field in `table` (EM pair sampling, the prior).
         table: Input table name on the connection.
 
     Returns:
@@ -97,16 +115,16 @@ def train_model(
     settings["probability_two_random_records_match"] = DEFAULT_PRIOR
     sdf = db_api.register(table, table_name=f"__dl_train_{int(time.time() * 1000)}")
     linker = Linker(sdf, settings, log_level=logging.WARNING)
-    prior_rules = _prior_rules(fields)
-    if prior_rules:
-        linker.training.estimate_probability_two_random_records_match(prior_rules, recall=0.9)
+    prior_rule = _prior_rule(fields)
+    if prior_rule:
+        linker.training.estimate_probability_two_random_records_match([prior_rule[1]], recall=ASSUMED_RULE_RECALL)
         if not 0 < linker._settings_obj._probability_two_random_records_match < 1:  # no rule matched any pair
             log.warning("deterministic rules found no matching pairs; prior left at %s", DEFAULT_PRIOR)
             linker._settings_obj._probability_two_random_records_match = DEFAULT_PRIOR
     # One chunk: the chunked probe re-samples until rare levels are seen, doubling the cost.
     linker.training.estimate_u_using_random_sampling(max_pairs=cfg.u_max_pairs, seed=cfg.seed, num_chunks=1)
     # Sampling EM pairs has a fixed probe cost: only worth it when blocks could be large.
-    em_max_pairs = cfg.em_max_pairs if n_records > 100_000 else None
+    em_max_pairs = cfg.em_max_pairs if int(counts.get("records", 0)) > 100_000 else None
     rules = training_rules(fields)
     # A block with no pairs in this data (no shared NHS numbers, say) teaches nothing: skip it
     # and let the names block, kept in reserve, teach what it would have.
@@ -127,7 +145,43 @@ def train_model(
             f"linkage model: none of the training blocks {rules + spare} pairs any records in {table}; "
             "the data is too small or carries too few identifiers to train on"
         )
-    return linker.misc.save_model_to_json()
+    settings = linker.misc.save_model_to_json()
+    if prior_rule:  # the rule's real recall, now that m says how often true pairs agree exactly
+        recall = rule_recall(settings, prior_rule[0], counts)
+        if recall > 0:
+            lam = settings["probability_two_random_records_match"] * ASSUMED_RULE_RECALL / recall
+            settings["probability_two_random_records_match"] = min(lam, 0.5)
+    return remove_matches_from_u(settings)
+
+
+def remove_matches_from_u(settings: dict[str, Any]) -> dict[str, Any]:
+    """u probabilities of non-matching pairs, from those of random pairs.
+
+    Splink estimates u from random pairs as if none matched, but a share lambda of them do:
+    a random pair's level frequency is lambda * m + (1 - lambda) * u. Where records repeat
+    (several sources, duplicates in a register) matches dominate the agreements on a precise
+    identifier, so the sampled u of "NHS number agrees" is about lambda itself, its weight
+    merely cancels the prior, and one wrong date then outvotes an agreeing NHS number. Solved
+    for u, that bias disappears. A level no non-matching pair reached in the sample gets the
+    floor lambda * m(else): the errors that make a true pair disagree (a wrong number) are the
+    ones that make a false pair agree.
+    """
+    lam = float(settings["probability_two_random_records_match"])
+    for comparison in settings["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"]
+                  if not lv.get("is_null_level") and isinstance(lv.get("u_probability"), float)
+                  and isinstance(lv.get("m_probability"), float)]
+        if not levels:
+            continue
+        m_else = next((lv["m_probability"] for lv in levels if lv["sql_condition"] == "ELSE"), 0.0)
+        floor = lam * max(m_else, U_FLOOR_SHARE)
+        for lv in levels:
+            solved = (lv["u_probability"] - lam * lv["m_probability"]) / (1 - lam)
+            lv["u_probability"] = min(lv["u_probability"], max(solved, floor))
+        total = sum(lv["u_probability"] for lv in levels)
+        for lv in levels:
+            lv["u_probability"] /= total
+    return settings
 
 
 def drift(trained_on: dict[str, Any], counts: dict[str, int], cfg: LinkageConfig) -> str | None:
@@ -196,7 +250,7 @@ def load_or_train(
     if reason is None and meta is not None and saved is not None:
         return TrainedModel(json.loads(saved.read_text()), meta, trained_now=False)
     started = time.monotonic()
-    settings = train_model(db_api, fields, cfg, int(counts.get("records", 0)))
+    settings = train_model(db_api, fields, cfg, counts)
     previous = int(meta.get("revision", 0)) if meta else 0
     meta = {
         "revision": previous + 1,

@@ -94,15 +94,19 @@ def _reexecute_from_failure(data: Path, env: dict[str, str], run_id: str) -> sub
     """What the UI's "Re-execute from failure" does, through Dagster's Python API."""
     script = (
         "import dagster as dg, sys\n"
-        "from dagster._core.definitions.reconstruct import ReconstructableJob\n"
-        "job = ReconstructableJob.for_module('dl_platform.definitions', '__ASSET_JOB')\n"
+        "from dagster._core.definitions.reconstruct import ReconstructableRepository\n"
+        "repo = ReconstructableRepository.for_module('dl_platform.definitions', 'defs')\n"
+        "job = repo.get_reconstructable_job('__ASSET_JOB')\n"
         "with dg.DagsterInstance.get() as instance:\n"
         "    result = dg.execute_job(job, instance,\n"
         "        reexecution_options=dg.ReexecutionOptions.from_failure(sys.argv[1], instance))\n"
         "    sys.exit(0 if result.success else 1)\n"
     )
+    # The UI's process has what `dl-platform dev` gives it: the Dagster home and the key.
+    key = (data / ".secrets" / "pseudonymisation_key").read_text().strip()
     return subprocess.run([sys.executable, "-c", script, run_id], cwd=REPO, capture_output=True, text=True,
-                          env={**env, "DAGSTER_HOME": str(data / "dagster_home")}, timeout=900)
+                          env={**env, "DAGSTER_HOME": str(data / "dagster_home"), "DL_PSEUDONYMISATION_KEY": key},
+                          timeout=900)
 
 
 def test_killed_runs_never_wedge_and_reruns_match_an_uninterrupted_run(tmp_path, demo):

@@ -16,6 +16,7 @@ from dl_platform.synthetic.corruption import ErrorModel, recorded_identifiers
 from dl_platform.synthetic.formats import (
     DeliveryFile,
     dmy,
+    financial_year,
     iso,
     record_ids,
     sex_code,
@@ -25,7 +26,7 @@ from dl_platform.synthetic.geography import Geography
 
 GENDER = {"M": "Male", "F": "Female", "U": "Unknown"}
 SEX = {"M": "M", "F": "F", "U": "U"}
-START = np.datetime64("2016-01-01")
+START = np.datetime64("2016-04-01")  # the first financial year the referrals cover
 REFERRAL_SHARE = 0.4  # of duplicates: a referral rather than a second client record
 REFERRERS = np.array(["GP", "Hospital", "Self", "Family", "Police", "Housing"], dtype=object)
 REASONS = np.array(
@@ -140,12 +141,14 @@ def _referrals(
         }
     )
     truth = pd.DataFrame({"record_id": frame["referral_id"], "pidx": pidx, "errors": ids["errors"]})
-    year = when.astype("datetime64[Y]").astype(int) + 1970
+    # One delivery per financial year (April to March), as the registry's annual cadence says:
+    # every delivery is a whole year, comparable with the one before it.
+    year = financial_year(when)
     return [
         DeliveryFile(
             "referrals",
             "landing",
-            f"referrals_{y}.csv",
+            f"referrals_{y}-{(y + 1) % 100:02d}.csv",
             frame.loc[year == y],
             truth=truth.loc[year == y],
         )

@@ -57,6 +57,7 @@ select
     case when standardised.date_of_birth_issue is null
          then {{ parse_date('standardised.date_of_birth_as_delivered') }} end as date_of_birth,
     standardised.date_of_birth_issue,
+    {{ extract_year_month('standardised.date_of_birth_as_delivered') }} as date_of_birth_year_month,
     standardised.sex,
     case when standardised.postcode_valid and not standardised.postcode_is_pseudo
          then standardised.postcode_as_delivered_normalised end as postcode,
