@@ -40,8 +40,13 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
 # out when only the set of reachable records matters (`search_rules`).
 IMPLIED_BY = {"dob_postcode": "dob_outward"}
 TRAINING = ("nhs_number", "dob_postcode", "names")
-WITHIN = ("nhs_number", "dob_postcode", "dob_outward", "dob_family_initial", "names", "family_postcode", "dob_given")
-TO_MASTER = WITHIN + ("dob_master", "postcode_master")
+# Records compared among themselves (the bucket). No family-name + postcode block: it pairs
+# every member of a household with every other, and without a master to choose between
+# candidates a few wrong edges chain the household into one person.
+WITHIN = ("nhs_number", "dob_postcode", "dob_outward", "dob_family_initial", "names", "dob_given")
+# Residual records searched against master persons: each record joins its best candidate,
+# so household blocks only add candidates to choose from.
+TO_MASTER = WITHIN + ("family_postcode", "dob_master", "postcode_master")
 
 
 def rules_for(names: tuple[str, ...], fields: tuple[str, ...]) -> list[str]:

@@ -11,9 +11,10 @@ without this code and the levels say exactly what they test. Choices:
   date (`19450493` is kept and flagged, and still says April 1945), else;
 - every level, "else" included, is weighed by the trained model: no level forbids a link
   (a wholly wrong date or a replaced name is common in real feeds; EM learns how common);
-- postcode: exact, one character mistyped, same sector, same district; postcode and
-  address are ONE comparison: household members share both, and counting
-  them twice lets parents, children and siblings score as matches (DOMAIN.md);
+- family name and place (postcode, address) are ONE comparison: household members share a
+  family name, a postcode and an address, and counting them as independent agreements lets
+  parents, children and siblings score as matches and chains households into one person
+  (DOMAIN.md); the postcode levels include one character mistyped, same sector, same district;
 - NHS number: exact or not (only valid numbers reach the model).
 """
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 # Output column names of the comparisons (gamma_<name> in predictions), in a fixed order.
-COMPARISON_NAMES = ("nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode_address")
+COMPARISON_NAMES = ("nhs_number", "given_name", "date_of_birth", "sex", "family_location")
 ELSE_LEVEL = 0
 SWAPPED = '"given_name_l" = "family_name_r" and "family_name_l" = "given_name_r"'
 
@@ -81,8 +82,9 @@ def given_name_comparison() -> dict[str, Any]:
 
 
 def family_name_comparison() -> dict[str, Any]:
+    """Family name alone (no source carries a postcode or address)."""
     return {
-        "output_column_name": "family_name",
+        "output_column_name": "family_location",
         "comparison_description": "Family name: exact, Jaro-Winkler, phonetic, shared part",
         "comparison_levels": [
             _null("family_name"),
@@ -146,7 +148,8 @@ def sex_comparison() -> dict[str, Any]:
 
 
 def postcode_address_comparison(with_address: bool) -> dict[str, Any]:
-    """Postcode (and address, when any source has it) as one piece of evidence."""
+    """Postcode (and address, when any source has it) as one piece of evidence (no source
+    carries a family name)."""
     levels = [
         _level(
             '("postcode_l" is null and "address_l" is null) or ("postcode_r" is null and "address_r" is null)'
@@ -167,8 +170,74 @@ def postcode_address_comparison(with_address: bool) -> dict[str, Any]:
         _else(),
     ]
     return {
-        "output_column_name": "postcode_address",
+        "output_column_name": "family_location",
         "comparison_description": "Postcode and address together (household evidence counted once)",
+        "comparison_levels": levels,
+    }
+
+
+def _location(with_address: bool) -> dict[str, str]:
+    """SQL for how two records' places agree, best first, and when either has no place."""
+    near = ('(damerau_levenshtein("postcode_l", "postcode_r") <= 1 '
+            'or "postcode_sector_l" = "postcode_sector_r")')
+    return {
+        "null": ('("postcode_l" is null and "address_l" is null) or ("postcode_r" is null and "address_r" is null)'
+                 if with_address else '"postcode_l" is null or "postcode_r" is null'),
+        "address": '"postcode_l" = "postcode_r" and "address_l" = "address_r"',
+        "postcode": '"postcode_l" = "postcode_r"',
+        "near": near,
+        "district": '"postcode_outward_l" = "postcode_outward_r"',
+    }
+
+
+def family_location_comparison(with_address: bool) -> dict[str, Any]:
+    """Family name and place as ONE piece of evidence.
+
+    Relatives share a family name AND an address: counted as two independent agreements, a
+    sibling or parent looks like a second record of the same person, and clustering without a
+    master chains whole households. As one comparison, "same family name at the same address"
+    gets the u of exactly that event among random pairs, which household members are part of.
+    Records that carry no family name (hospital feeds) are compared on place alone, apart
+    from records whose family names differ.
+    """
+    loc = _location(with_address)
+    fam = {
+        "exact": '"family_name_l" = "family_name_r"',
+        "swapped": SWAPPED,
+        "similar": ('(jaro_winkler_similarity("family_name_l", "family_name_r") >= 0.8 '
+                    'or "family_name_phonetic_l" = "family_name_phonetic_r" '
+                    'or contains("family_name_l", "family_name_r") or contains("family_name_r", "family_name_l"))'),
+        "unknown": '("family_name_l" is null or "family_name_r" is null)',
+    }
+    here = f"({loc['address']} or {loc['postcode']})" if with_address else loc["postcode"]
+    levels = [_level(f"{fam['unknown']} and ({loc['null']})", "Null", null=True)]
+    if with_address:
+        levels.append(_level(f"{fam['exact']} and {loc['address']}", "Same family name, same address"))
+    levels += [
+        _level(f"{fam['exact']} and {loc['postcode']}", "Same family name, same postcode"),
+        _level(f"{fam['swapped']} and {here}", "Names swapped, same postcode"),
+        _level(f"{fam['similar']} and {here}", "Similar family name, same postcode"),
+        _level(f"{fam['exact']} and {loc['near']}", "Same family name, postcode one character off or same sector"),
+        _level(f"({fam['swapped']} or {fam['similar']}) and {loc['near']}",
+               "Similar or swapped family name, postcode near"),
+        _level(fam["exact"], "Same family name, elsewhere or place unknown", tf="family_name"),
+        _level(fam["swapped"], "Names swapped, elsewhere or place unknown"),
+        _level(fam["similar"], "Similar family name, elsewhere or place unknown"),
+    ]
+    if with_address:
+        levels.append(_level(f"{fam['unknown']} and {loc['address']}", "No family name to compare, same address"))
+    levels += [
+        _level(f"{fam['unknown']} and {loc['postcode']}", "No family name to compare, same postcode", tf="postcode"),
+        _level(f"{fam['unknown']} and {loc['near']}", "No family name to compare, postcode near"),
+        _level(f"{fam['unknown']} and {loc['district']}", "No family name to compare, same district"),
+        _level(fam["unknown"], "No family name to compare, elsewhere"),
+        _level(here, "Different family name, same postcode (a partner, a name change)"),
+        _level(loc["near"], "Different family name, postcode near"),
+        _else(),
+    ]
+    return {
+        "output_column_name": "family_location",
+        "comparison_description": "Family name and place together (a household's shared name and address counted once)",
         "comparison_levels": levels,
     }
 
@@ -187,12 +256,15 @@ def build_comparisons(fields: tuple[str, ...]) -> list[dict[str, Any]]:
         out.append(nhs_number_comparison())
     if "given_name" in fields:
         out.append(given_name_comparison())
-    if "family_name" in fields:
-        out.append(family_name_comparison())
     if "date_of_birth" in fields:
         out.append(date_of_birth_comparison())
     if "sex" in fields:
         out.append(sex_comparison())
-    if "postcode" in fields or "address" in fields:
+    has_place = "postcode" in fields or "address" in fields
+    if "family_name" in fields and has_place:
+        out.append(family_location_comparison(with_address="address" in fields))
+    elif "family_name" in fields:
+        out.append(family_name_comparison())
+    elif has_place:
         out.append(postcode_address_comparison(with_address="address" in fields))
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from dl_platform.linkage.cascade import ASSIGN, DIAG, EXISTING, NEW, NEW_REF
+from dl_platform.linkage.comparisons import COMPARISON_NAMES
 from dl_platform.linkage.inputs import LINK_INPUT
 
 MASTER_PERSON = "__dl_master_person"
@@ -25,9 +26,8 @@ def create_step_tables(conn: Any) -> None:
     conn.execute(
         f"""create or replace temp table {DIAG} (
             unique_id varchar, steps_attempted varchar, matched_master_uid varchar, match_weight double,
-            match_probability double, gamma_nhs_number integer, gamma_given_name integer,
-            gamma_family_name integer, gamma_date_of_birth integer, gamma_sex integer,
-            gamma_postcode_address integer, n_candidates_above_threshold integer, multiple_match boolean)"""
+            match_probability double, {", ".join(f"gamma_{c} integer" for c in COMPARISON_NAMES)},
+            n_candidates_above_threshold integer, multiple_match boolean)"""
     )
 
 

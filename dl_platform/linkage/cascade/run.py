@@ -104,6 +104,8 @@ def _write_outputs(conn: Any, run_id: str, revision: int, incremental: bool) -> 
             conn.execute(f"create or replace table {DIAGNOSTICS} as {new_diag}")
         else:
             conn.execute(f"create table if not exists {DIAGNOSTICS} as {new_diag} limit 0")
+            for c in COMPARISON_NAMES:  # a model with another set of comparisons than the table's
+                conn.execute(f"alter table {DIAGNOSTICS} add column if not exists gamma_{c} integer")
             if conn.execute(f"select count(*) from {WITHDRAWN}").fetchall()[0][0]:
                 for table in (RECORD_PERSON, DIAGNOSTICS):
                     conn.execute(

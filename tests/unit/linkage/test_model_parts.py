@@ -23,11 +23,23 @@ def test_config_file_parses_and_unknown_keys_fail():
 
 def test_comparisons_follow_available_fields():
     names = [c["output_column_name"] for c in build_comparisons(ALL)]
-    assert names == ["nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode_address"]
+    assert names == ["nhs_number", "given_name", "date_of_birth", "sex", "family_location"]
     no_names = [c["output_column_name"] for c in build_comparisons(("date_of_birth", "postcode"))]
-    assert no_names == ["date_of_birth", "postcode_address"]
+    assert no_names == ["date_of_birth", "family_location"]
     pc = build_comparisons(("postcode",))[0]
     assert not any("address_l" in lvl["sql_condition"] for lvl in pc["comparison_levels"])
+    assert not any("family_name_l" in lvl["sql_condition"] for lvl in pc["comparison_levels"])
+
+
+def test_family_name_and_place_are_one_piece_of_evidence():
+    """A household's shared name and address are one agreement, and a record with no family
+    name (a hospital feed) is compared on place in levels of its own."""
+    combined = build_comparisons(("family_name", "postcode", "address"))[0]
+    labels = [lvl["label_for_charts"] for lvl in combined["comparison_levels"]]
+    assert labels[1] == "Same family name, same address"
+    assert "No family name to compare, same postcode" in labels
+    assert labels.index("Different family name, same postcode (a partner, a name change)") > labels.index(
+        "No family name to compare, elsewhere")
 
 
 def test_dob_comparison_has_swap_and_one_field_levels():
@@ -57,11 +69,12 @@ def test_guards_are_off_by_default_and_each_can_be_switched_on():
 
 
 def test_name_comparisons_see_initials_and_a_swap_in_both_names():
-    given, family = build_comparisons(("given_name", "family_name"))
+    given, family = build_comparisons(("given_name", "family_name", "postcode"))
     given_labels = [lvl["label_for_charts"] for lvl in given["comparison_levels"]]
     family_labels = [lvl["label_for_charts"] for lvl in family["comparison_levels"]]
     assert "Initial only, agreeing" in given_labels
-    assert "Given and family names swapped" in given_labels and "Given and family names swapped" in family_labels
+    assert "Given and family names swapped" in given_labels
+    assert {"Names swapped, same postcode", "Names swapped, elsewhere or place unknown"} <= set(family_labels)
     # No level forbids a link: the last level of each is the trained "else".
     assert given["comparison_levels"][-1]["sql_condition"] == "ELSE"
 
