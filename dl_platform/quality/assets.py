@@ -95,7 +95,7 @@ def build_linkage_report(registry: Registry) -> dg.AssetsDefinition:
                 judged if judged is not None else records, master if judged is None else None)
             weights = linkage_report.match_weights(evaluation.record_person, weights)
         page = linkage_report.render_html(evaluation, history, weights if weights is not None else pd.Series(),
-                                          curve, context.run_id)
+                                          curve, context.run_id, choices=_threshold_choices(context))
         path = _write_report("linkage_report", page, context.run_id)
         failed = [o.name for o in evaluation.outcomes if not o.passed]
         return dg.MaterializeResult(metadata={
@@ -108,6 +108,14 @@ def build_linkage_report(registry: Registry) -> dg.AssetsDefinition:
         })
 
     return linkage_quality_report
+
+
+def _threshold_choices(context: dg.AssetExecutionContext) -> dict:
+    """The thresholds the last linkage used and why, and how many links a small move would change
+    (from `mpi/record_person`'s materialisation)."""
+    event = context.instance.get_latest_materialization_event(RECORD_PERSON)
+    meta = event.asset_materialization.metadata if event and event.asset_materialization else {}
+    return {key: meta[key].value for key in ("thresholds", "threshold_sensitivity") if key in meta}
 
 
 def _report_truth(context: dg.AssetExecutionContext) -> tuple[Truth | None, str]:

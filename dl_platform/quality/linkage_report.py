@@ -91,8 +91,24 @@ def summary_markdown(evaluation: LinkageEvaluation) -> str:
     return "\n".join(lines)
 
 
+def threshold_table(choices: dict) -> pd.DataFrame:
+    """One row per cascade step: the threshold, where it came from, the model's expected
+    precision/recall/F1 at it, and the links a move of +/- delta would gain or lose."""
+    thresholds = choices.get("thresholds") or {}
+    sensitivity = choices.get("threshold_sensitivity") or {}
+    moved = {"probabilistic": sensitivity.get("probabilistic", {}), "bucket": sensitivity.get("bucket_edges", {})}
+    rows = [
+        {**{k: v for k, v in choice.items() if k != "step"}, "step": step,
+         "gained_at_lower": moved.get(step, {}).get("gained_at_lower"),
+         "lost_at_higher": moved.get(step, {}).get("lost_at_higher")}
+        for step, choice in thresholds.items() if isinstance(choice, dict)
+    ]
+    return pd.DataFrame(rows)
+
+
 def render_html(evaluation: LinkageEvaluation, history: pd.DataFrame, weights: pd.Series,
-                curve: pd.DataFrame, run_id: str, margin: float = DEFAULT_MARGIN) -> str:
+                curve: pd.DataFrame, run_id: str, margin: float = DEFAULT_MARGIN,
+                choices: dict | None = None) -> str:
     """The full report page (self-contained: charts are embedded PNGs)."""
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>Linkage quality report</title>",
@@ -114,6 +130,15 @@ def render_html(evaluation: LinkageEvaluation, history: pd.DataFrame, weights: p
                   "<h2>Match weights</h2>", _img(charts.weight_histogram(weights), "weights"),
                   "<h2>Threshold sensitivity</h2>", _img(charts.threshold_curve(curve), "threshold"),
                   _table(curve)]
+    table = threshold_table(choices or {})
+    if not table.empty:
+        parts += ["<h2>Thresholds and how they were chosen</h2>",
+                  "<p>Unless set in <code>config/linkage.yml</code>, each step's threshold is the match "
+                  "probability that maximises the F1 the trained model expects over that run's candidates "
+                  "(<code>expected_f1</code>); a small incremental run reuses the last choice of the same "
+                  "model (<code>saved</code>). Expected figures are the model's own, not measured; the last "
+                  "two columns count the links a move of the threshold by the sensitivity delta would add "
+                  "or remove.</p>", _table(table)]
     if evaluation.parity is not None and not evaluation.parity.empty:
         parts += [f"<h2>Parity (attributes from {html.escape(evaluation.attribute_basis)})</h2>",
                   f"<p>Red bars are more than {margin * 100:.0f} pp below the overall rate (dashed line).</p>",

@@ -92,3 +92,23 @@ def test_linkage_page_says_when_precision_recall_were_not_measured():
     with_truth = LinkageEvaluation([], rp, rates, precision_recall=pr, extra={"truth": "against truth.parquet"})
     page = linkage_report.render_html(with_truth, pd.DataFrame(), linkage_report.match_weights(rp, None), curve, "r")
     assert "Precision and recall by group (truth file)" in page and "0.7500" in page
+
+
+def test_the_report_states_each_threshold_and_why():
+    from dl_platform.quality.linkage_report import threshold_table
+
+    choices = {
+        "thresholds": {
+            "probabilistic": {"step": "probabilistic", "threshold": 0.51, "source": "expected_f1",
+                              "candidates": 7000, "expected_precision": 0.99, "expected_recall": 0.995,
+                              "expected_f1": 0.9925},
+            "bucket": {"step": "bucket", "threshold": 0.8, "source": "configured", "candidates": 40},
+            "sensitivity_delta": 0.05,
+        },
+        "threshold_sensitivity": {"probabilistic": {"gained_at_lower": 12, "lost_at_higher": 30}},
+    }
+    table = threshold_table(choices).set_index("step")
+    assert list(table.index) == ["probabilistic", "bucket"]
+    assert table.loc["probabilistic", "source"] == "expected_f1" and table.loc["bucket", "source"] == "configured"
+    assert table.loc["probabilistic", "lost_at_higher"] == 30 and pd.isna(table.loc["bucket", "gained_at_lower"])
+    assert threshold_table({}).empty
