@@ -40,7 +40,7 @@ dev: setup ## Open the Dagster UI (http://127.0.0.1:3000) on the demo data
 test: setup ## Run the test suite (unit, dbt, integration, browser)
 	$(BIN)/python -m pytest -q
 
-bench: setup ## Print benchmarks: generation, raw load, linkage, end-to-end (takes long)
+bench: setup ## Print benchmarks: generation, raw load, linkage per error profile vs bare Splink, end-to-end (takes long)
 	$(BIN)/python -m pytest -q -m bench -s tests/benchmarks -p no:cacheprovider
 
 docs: setup ## Build the dbt docs site (data dictionary and lineage)
