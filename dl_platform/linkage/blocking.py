@@ -26,6 +26,10 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
         "l.given_name_formal = r.given_name_formal and l.family_name = r.family_name",
     ),
     "family_postcode": (("family_name", "postcode"), "l.family_name = r.family_name and l.postcode = r.postcode"),
+    "names_postcode": (
+        ("given_name", "family_name", "postcode"),
+        "l.given_name_formal = r.given_name_formal and l.family_name = r.family_name and l.postcode = r.postcode",
+    ),
     "dob_given": (
         ("date_of_birth", "given_name"),
         "l.date_of_birth = r.date_of_birth and l.given_name_formal = r.given_name_formal",
@@ -39,7 +43,8 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
 # Rules whose pairs another rule already generates (same postcode => same outward code): left
 # out when only the set of reachable records matters (`search_rules`).
 IMPLIED_BY = {"dob_postcode": "dob_outward"}
-TRAINING = ("nhs_number", "dob_postcode", "names")
+TRAINING = ("nhs_number", "dob_postcode")
+TRAINING_WITHOUT_NHS = ("dob_postcode", "names_postcode", "dob_given")
 # Records compared among themselves (the bucket). No family-name + postcode block: it pairs
 # every member of a household with every other, and without a master to choose between
 # candidates a few wrong edges chain the household into one person.
@@ -67,13 +72,14 @@ def training_rules(fields: tuple[str, ...]) -> list[str]:
     """Cheap, precise blocks for EM, just enough that every comparison is learnt once.
 
     A block cannot teach the comparisons it fixes: NHS number teaches all but itself,
-    DOB + postcode then teaches NHS number. The names block (large for common names,
-    the slowest EM) is used only when there is no NHS number to learn DOB and postcode.
+    DOB + postcode then teaches NHS number. Without NHS numbers every block holds some
+    non-matches EM takes for matches, so each comparison is taught where those are rarest:
+    names by DOB + postcode (only twins), date of birth by name + postcode (only a child named
+    after a parent), place by DOB + given name (only coincidences), rather than by the names
+    block, where everyone called JOHN SMITH would teach that dates of birth often disagree.
     """
-    rules = [n for n in TRAINING if set(RULES[n][0]) <= set(fields)]
-    if {"nhs_number", "dob_postcode", "names"} <= set(rules):
-        rules.remove("names")
-    return [RULES[n][1] for n in rules]
+    names = TRAINING if "nhs_number" in fields else TRAINING_WITHOUT_NHS
+    return rules_for(names, fields)
 
 
 def within_rules(fields: tuple[str, ...]) -> list[str]:

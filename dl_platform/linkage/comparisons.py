@@ -4,8 +4,8 @@ Written as settings dictionaries (plain SQL conditions) so the saved model JSON 
 without this code and the levels say exactly what they test. Choices:
 - names: exact (term-frequency adjusted: a rare surname is stronger evidence), nickname
   resolved to the formal name, Jaro-Winkler, phonetic code, an initial for the whole name,
-  given and family swapped (a level in BOTH name comparisons: a swap must not also count as
-  a family-name disagreement);
+  given and family swapped (one level, weighed by how common the given name is; the family
+  comparison then treats the family name as not comparable, so a swap counts once);
 - date of birth: exact, day/month transposed, one digit mistyped, one of day/month/year
   differs (the typical keying errors), the same year and month when one date is not a real
   date (`19450493` is kept and flagged, and still says April 1945), else;
@@ -75,7 +75,9 @@ def given_name_comparison() -> dict[str, Any]:
                 'and left("given_name_l", 1) = left("given_name_r", 1)',
                 "Initial only, agreeing",
             ),
-            _level(SWAPPED, "Given and family names swapped"),
+            # Weighed by how common the given name is: "SMITH JOHN" for "JOHN SMITH" says little
+            # when both are common names, much when they are rare.
+            _level(SWAPPED, "Given and family names swapped", tf="given_name"),
             _else(),
         ],
     }
@@ -201,13 +203,14 @@ def family_location_comparison(with_address: bool) -> dict[str, Any]:
     from records whose family names differ.
     """
     loc = _location(with_address)
+    # Swapped names are weighed once, by the given-name comparison: here they count as a
+    # family name that cannot be compared.
     fam = {
         "exact": '"family_name_l" = "family_name_r"',
-        "swapped": SWAPPED,
         "similar": ('(jaro_winkler_similarity("family_name_l", "family_name_r") >= 0.8 '
                     'or "family_name_phonetic_l" = "family_name_phonetic_r" '
                     'or contains("family_name_l", "family_name_r") or contains("family_name_r", "family_name_l"))'),
-        "unknown": '("family_name_l" is null or "family_name_r" is null)',
+        "unknown": f'("family_name_l" is null or "family_name_r" is null or ({SWAPPED}))',
     }
     here = f"({loc['address']} or {loc['postcode']})" if with_address else loc["postcode"]
     levels = [_level(f"{fam['unknown']} and ({loc['null']})", "Null", null=True)]
@@ -215,13 +218,10 @@ def family_location_comparison(with_address: bool) -> dict[str, Any]:
         levels.append(_level(f"{fam['exact']} and {loc['address']}", "Same family name, same address"))
     levels += [
         _level(f"{fam['exact']} and {loc['postcode']}", "Same family name, same postcode"),
-        _level(f"{fam['swapped']} and {here}", "Names swapped, same postcode"),
         _level(f"{fam['similar']} and {here}", "Similar family name, same postcode"),
         _level(f"{fam['exact']} and {loc['near']}", "Same family name, postcode one character off or same sector"),
-        _level(f"({fam['swapped']} or {fam['similar']}) and {loc['near']}",
-               "Similar or swapped family name, postcode near"),
+        _level(f"{fam['similar']} and {loc['near']}", "Similar family name, postcode near"),
         _level(fam["exact"], "Same family name, elsewhere or place unknown", tf="family_name"),
-        _level(fam["swapped"], "Names swapped, elsewhere or place unknown"),
         _level(fam["similar"], "Similar family name, elsewhere or place unknown"),
     ]
     if with_address:

@@ -18,6 +18,7 @@ LINK_INPUT = "__dl_link_input"
 TF_TABLE_PREFIX = "__dl_tf_"
 # Columns whose agreement is weighted by how common the value is.
 TF_COLUMNS = ("given_name", "family_name", "postcode")
+NAME_COLUMNS = ("given_name", "family_name")
 # Standardised columns the linkage reads, with their SQL type when absent.
 FIELD_TYPES: dict[str, str] = {
     "nhs_number": "varchar",
@@ -74,16 +75,28 @@ def linkable_sql(cfg: LinkageConfig) -> str:
     return f"(nhs_number is not null or ({count} >= {n} and {needs_anchor}))"
 
 
+def _frequency_sql(col: str) -> str:
+    return (f"select {col} as value, count(*) / sum(count(*)) over () as tf "
+            f"from {LINK_INPUT} where {col} is not null group by {col}")
+
+
 def tf_table_sql(col: str) -> str:
     """SQL creating `__dl_tf_<col>`: term frequency of `col` over all linked records.
 
     Computed here, once, so scoring a small delivery against the index uses the
-    frequencies of the whole population rather than of the delivery.
+    frequencies of the whole population rather than of the delivery. A name is as common
+    as it is in either name field: with given and family names swapped, "COOPER DAVID" would
+    otherwise make two common names look like two rare ones, and two different people whose
+    names were both swapped would agree on "rare" names.
     """
+    if col not in NAME_COLUMNS:
+        return (f"create or replace temp table {TF_TABLE_PREFIX}{col} as "
+                f"select value as {col}, tf as tf_{col} from ({_frequency_sql(col)})")
+    other = next(c for c in NAME_COLUMNS if c != col)
     return (
         f"create or replace temp table {TF_TABLE_PREFIX}{col} as "
-        f"select {col}, count(*) / sum(count(*)) over () as tf_{col} "
-        f"from {LINK_INPUT} where {col} is not null group by {col}"
+        f"select own.value as {col}, greatest(own.tf, coalesce(other.tf, 0)) as tf_{col} "
+        f"from ({_frequency_sql(col)}) own left join ({_frequency_sql(other)}) other using (value)"
     )
 
 

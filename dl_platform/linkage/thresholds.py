@@ -51,10 +51,11 @@ def expected_f1_threshold(conn: Any, candidates_sql: str, step: str) -> Threshol
         f"""
         with c as (select p from ({candidates_sql}) where p >= {CANDIDATE_FLOOR}),
         ranked as (
-            select p, sum(p) over w as tp, count(*) over w as accepted
+            select p, sum(p) over w as tp, count(*) over w as accepted,
+                   lead(p) over (order by p desc) as next_p
             from c window w as (order by p desc rows between unbounded preceding and current row)
         ), total as (select sum(p) as mass, count(*) as n from c)
-        select r.p, r.tp, r.accepted, t.mass, t.n, 2 * r.tp / (r.accepted + t.mass) as f1
+        select r.p, r.next_p, r.tp, r.accepted, t.mass, t.n, 2 * r.tp / (r.accepted + t.mass) as f1
         from ranked r, total t
         order by f1 desc, r.p desc
         limit 1
@@ -62,9 +63,13 @@ def expected_f1_threshold(conn: Any, candidates_sql: str, step: str) -> Threshol
     ).fetchall()
     if not row or row[0][0] is None:
         return None
-    p, tp, accepted, mass, n, f1 = row[0]
+    p, next_p, tp, accepted, mass, n, f1 = row[0]
+    # Any threshold between the last candidate accepted and the first rejected decides the same;
+    # F1/2 (where accepting a candidate stops raising F1) is the one that carries over to the
+    # candidates of later, smaller runs.
+    threshold = min(float(p), max(float(f1) / 2, float(next_p or 0.0) + 1e-9))
     return ThresholdChoice(
-        step=step, threshold=float(p), source="expected_f1", candidates=int(n),
+        step=step, threshold=threshold, source="expected_f1", candidates=int(n),
         expected_precision=float(tp / accepted), expected_recall=float(tp / mass), expected_f1=float(f1),
     )
 

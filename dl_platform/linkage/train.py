@@ -32,8 +32,8 @@ MODEL_FILE = "linkage_model.json"
 META_FILE = "linkage_model.meta.json"
 # Prior when no deterministic rule can estimate it (about 1 in 10^5 random pairs match).
 DEFAULT_PRIOR = 1e-5
-# Least share of lambda a non-matching pair's agreement is given (see remove_matches_from_u).
-U_FLOOR_SHARE = 1e-3
+# Events never seen in n sampled pairs happen at most 3/n (95% upper bound; remove_matches_from_u).
+ZERO_EVENTS_UPPER_BOUND = 3.0
 
 
 @dataclass(frozen=True)
@@ -151,10 +151,10 @@ def train_model(
         if recall > 0:
             lam = settings["probability_two_random_records_match"] * ASSUMED_RULE_RECALL / recall
             settings["probability_two_random_records_match"] = min(lam, 0.5)
-    return remove_matches_from_u(settings)
+    return remove_matches_from_u(settings, cfg.u_max_pairs)
 
 
-def remove_matches_from_u(settings: dict[str, Any]) -> dict[str, Any]:
+def remove_matches_from_u(settings: dict[str, Any], sampled_pairs: float) -> dict[str, Any]:
     """u probabilities of non-matching pairs, from those of random pairs.
 
     Splink estimates u from random pairs as if none matched, but a share lambda of them do:
@@ -162,11 +162,15 @@ def remove_matches_from_u(settings: dict[str, Any]) -> dict[str, Any]:
     (several sources, duplicates in a register) matches dominate the agreements on a precise
     identifier, so the sampled u of "NHS number agrees" is about lambda itself, its weight
     merely cancels the prior, and one wrong date then outvotes an agreeing NHS number. Solved
-    for u, that bias disappears. A level no non-matching pair reached in the sample gets the
-    floor lambda * m(else): the errors that make a true pair disagree (a wrong number) are the
-    ones that make a false pair agree.
+    for u, that bias disappears. What is left can be as little as no pair at all of the
+    `sampled_pairs`, and nothing in a sample says how rare an event it never saw is: a level's
+    u is never put below the 95% upper bound for zero events in the sample (3 / pairs, the
+    "rule of three"), nor below lambda * m(else) (the errors that make a true pair disagree,
+    such as a wrong NHS number, are the ones that make a false pair agree). Without that
+    floor a borrowed NHS number outweighs a date of birth and a sex that both disagree.
     """
     lam = float(settings["probability_two_random_records_match"])
+    resolution = ZERO_EVENTS_UPPER_BOUND / max(sampled_pairs, 1.0)
     for comparison in settings["comparisons"]:
         levels = [lv for lv in comparison["comparison_levels"]
                   if not lv.get("is_null_level") and isinstance(lv.get("u_probability"), float)
@@ -174,7 +178,7 @@ def remove_matches_from_u(settings: dict[str, Any]) -> dict[str, Any]:
         if not levels:
             continue
         m_else = next((lv["m_probability"] for lv in levels if lv["sql_condition"] == "ELSE"), 0.0)
-        floor = lam * max(m_else, U_FLOOR_SHARE)
+        floor = max(lam * m_else, resolution)
         for lv in levels:
             solved = (lv["u_probability"] - lam * lv["m_probability"]) / (1 - lam)
             lv["u_probability"] = min(lv["u_probability"], max(solved, floor))

@@ -17,6 +17,7 @@ from splink.clustering import cluster_pairwise_predictions_at_threshold
 
 from dl_platform.linkage.blocking import within_rules
 from dl_platform.linkage.cascade import ASSIGN, DIAG, EXISTING, KNOWN, KNOWN_BUCKET, NEW_REF
+from dl_platform.linkage.cascade.chains import split_chains
 from dl_platform.linkage.cascade.probabilistic import CANDIDATES, attempted_sql, residual_table
 from dl_platform.linkage.comparisons import COMPARISON_NAMES
 from dl_platform.linkage.config import LinkageConfig
@@ -30,6 +31,7 @@ EDGES_KNOWN = "__dl_bucket_known_edges"
 NODES = "__dl_bucket_nodes"
 GRAPH = "__dl_bucket_graph"
 BEST = "__dl_bucket_best"
+CLUSTERS = "__dl_bucket_clusters"
 PERSON_NODE = "person:"
 STEP = "bucket"
 
@@ -86,8 +88,8 @@ def _cluster(conn: Any, db_api: Any, thr: float) -> None:
         NODES, GRAPH, db_api, node_id_column_name="node_id", threshold_match_probability=thr
     )
     conn.execute(
-        f"""create or replace temp table __dl_bucket_clusters as
-        select node_id, cluster_id from {clusters.physical_name}"""
+        f"""create or replace temp table {CLUSTERS} as
+        select node_id, cluster_id::varchar as cluster_id from {clusters.physical_name}"""
     )
     clusters.drop_table_from_database_and_remove_from_cache()
 
@@ -120,12 +122,13 @@ def link_bucket(
               f"select match_probability from {EDGES_KNOWN}", STEP)
     thr = choice.threshold
     _cluster(conn, db_api, thr)
+    n_split = split_chains(conn, db_api, settings, cfg, BUCKET, CLUSTERS, EDGES_WITHIN, thr, PERSON_NODE)
     conn.execute(
         f"""
         create or replace temp table __dl_bucket_refs as
         with members as (
             select c.cluster_id, c.node_id, starts_with(c.node_id, '{PERSON_NODE}') as is_person
-            from __dl_bucket_clusters c
+            from {CLUSTERS} c
         ), person_strength as (
             select m.cluster_id, k.person_id, count(*) as n_edges, sum(e.match_weight) as weight
             from {EDGES_KNOWN} e join {KNOWN} k on k.unique_id = e.unique_id_r
@@ -178,5 +181,5 @@ def link_bucket(
                    count(distinct unique_id) filter (where n_persons > 1) from __dl_bucket_refs"""
     ).fetchall()[0]
     counts = {"records": n_bucket, "pairs": n_pairs, "new_persons": int(new_persons),
-              "deferred_merges": int(deferred), "removed_by_guard": removed}
+              "deferred_merges": int(deferred), "chains_split": n_split, "removed_by_guard": removed}
     return counts, choice
