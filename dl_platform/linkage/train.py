@@ -34,6 +34,8 @@ META_FILE = "linkage_model.meta.json"
 DEFAULT_PRIOR = 1e-5
 # Events never seen in n sampled pairs happen at most 3/n (95% upper bound; remove_matches_from_u).
 ZERO_EVENTS_UPPER_BOUND = 3.0
+# The model never claims a kind of error cannot happen: at least one true pair in a thousand.
+M_FLOOR = 1e-3
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def train_model(
         if recall > 0:
             lam = settings["probability_two_random_records_match"] * ASSUMED_RULE_RECALL / recall
             settings["probability_two_random_records_match"] = min(lam, 0.5)
-    return remove_matches_from_u(settings, cfg.u_max_pairs)
+    return remove_matches_from_u(floor_m(settings), cfg.u_max_pairs)
 
 
 def remove_matches_from_u(settings: dict[str, Any], sampled_pairs: float) -> dict[str, Any]:
@@ -173,18 +175,41 @@ def remove_matches_from_u(settings: dict[str, Any], sampled_pairs: float) -> dic
     resolution = ZERO_EVENTS_UPPER_BOUND / max(sampled_pairs, 1.0)
     for comparison in settings["comparisons"]:
         levels = [lv for lv in comparison["comparison_levels"]
-                  if not lv.get("is_null_level") and isinstance(lv.get("u_probability"), float)
-                  and isinstance(lv.get("m_probability"), float)]
+                  if not lv.get("is_null_level") and isinstance(lv.get("u_probability"), float)]
         if not levels:
             continue
-        m_else = next((lv["m_probability"] for lv in levels if lv["sql_condition"] == "ELSE"), 0.0)
+        m = {id(lv): _float(lv.get("m_probability")) for lv in levels}
+        m_else = next((m[id(lv)] for lv in levels if lv["sql_condition"] == "ELSE"), 0.0)
         floor = max(lam * m_else, resolution)
         for lv in levels:
-            solved = (lv["u_probability"] - lam * lv["m_probability"]) / (1 - lam)
+            solved = (lv["u_probability"] - lam * m[id(lv)]) / (1 - lam)
             lv["u_probability"] = min(lv["u_probability"], max(solved, floor))
-        total = sum(lv["u_probability"] for lv in levels)
+        _normalise(levels, "u_probability")
+    return settings
+
+
+def _float(value: Any) -> float:
+    return float(value) if isinstance(value, float) else 0.0
+
+
+def _normalise(levels: list[dict[str, Any]], key: str) -> None:
+    total = sum(lv[key] for lv in levels)
+    for lv in levels:
+        lv[key] /= total
+
+
+def floor_m(settings: dict[str, Any]) -> dict[str, Any]:
+    """No level's m below `M_FLOOR`: EM on a small or clean population can drive the m of
+    "given names differ" to 1e-24 (a -78 bit veto learnt from not having seen an error) or
+    leave a level it never saw untrained (no weight at all for a date that disagrees)."""
+    for comparison in settings["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        if not any(isinstance(lv.get("m_probability"), float) for lv in levels):
+            continue
         for lv in levels:
-            lv["u_probability"] /= total
+            lv["m_probability"] = max(_float(lv.get("m_probability")), M_FLOOR)
+        _normalise(levels, "m_probability")
+    return settings
     return settings
 
 
