@@ -68,27 +68,25 @@ LONDON_WEIGHT = {"White": 0.8, "Mixed": 2.5, "Asian": 2.5, "Black": 4.0, "Other"
 #   dob_swap (day <-> month, only when still a valid date), dob_missing, sex_unknown,
 #   postcode_stale (previous postcode after a move), postcode_missing, postcode_pseudo
 #   (ZZ99), postcode_format (lower case / no space: fixable by normalisation).
-_NONE = dict.fromkeys(
-    [
-        "nhs_missing",
-        "nhs_typo",
-        "nhs_other_person",
-        "given_typo",
-        "family_typo",
-        "nickname",
-        "name_swap",
-        "double_barrel",
-        "given_missing",
-        "dob_swap",
-        "dob_missing",
-        "sex_unknown",
-        "postcode_stale",
-        "postcode_missing",
-        "postcode_pseudo",
-        "postcode_format",
-    ],
-    0.0,
+ORIGINAL_KINDS = (
+    "nhs_missing",
+    "nhs_typo",
+    "nhs_other_person",
+    "given_typo",
+    "family_typo",
+    "nickname",
+    "name_swap",
+    "double_barrel",
+    "given_missing",
+    "dob_swap",
+    "dob_missing",
+    "sex_unknown",
+    "postcode_stale",
+    "postcode_missing",
+    "postcode_pseudo",
+    "postcode_format",
 )
+_NONE = dict.fromkeys(ORIGINAL_KINDS, 0.0)
 CORRUPTION_RATES: dict[str, dict[str, float]] = {
     "pds": {**_NONE, "sex_unknown": 0.001, "postcode_pseudo": 0.002},
     "gp_registrations": {

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dl_platform.synthetic import config as cfg
+
 
 @dataclass(frozen=True)
 class ErrorKind:
@@ -132,23 +134,4 @@ NAMES: tuple[str, ...] = tuple(BY_NAME)
 # The kinds of the original generator. They always draw their random numbers (even at rate 0),
 # as they did before profiles existed, so the gentle profile's files stay byte-identical;
 # every later kind draws only when a profile switches it on.
-GENTLE_KINDS = frozenset(
-    {
-        "nhs_missing",
-        "nhs_typo",
-        "nhs_other_person",
-        "given_typo",
-        "family_typo",
-        "nickname",
-        "name_swap",
-        "double_barrel",
-        "given_missing",
-        "dob_swap",
-        "dob_missing",
-        "sex_unknown",
-        "postcode_stale",
-        "postcode_missing",
-        "postcode_pseudo",
-        "postcode_format",
-    }
-)
+GENTLE_KINDS = frozenset(cfg.ORIGINAL_KINDS)

@@ -38,21 +38,8 @@ def build(
     practice = p["gp_practice"].to_numpy(dtype=object).copy()
     practice[p["date_of_death"].notna().to_numpy()] = None
     all_ids = record_ids(rng, "PDS", len(pidx) + n_dup)
-    frame = pd.DataFrame(
-        {
-            "pds_record_id": all_ids[: len(pidx)],
-            "nhs_number": ids["nhs_number"],
-            "given_name": ids["given_name"],
-            "family_name": ids["family_name"],
-            "date_of_birth": ids["date_of_birth_text"],
-            "gender": sex_code(ids["sex"], GENDER),
-            "postcode": ids["postcode"],
-            "address_line_1": ids["address"],
-            "date_of_death": iso(p["date_of_death"].to_numpy()),
-            "ethnic_category": ethnic,
-            "gp_practice_code": practice,
-        }
-    )
+    frame = _frame(all_ids[: len(pidx)], ids["nhs_number"], ids, iso(p["date_of_death"].to_numpy()),
+                   ethnic, practice)
     truth = pd.DataFrame(
         {"record_id": frame["pds_record_id"], "pidx": pidx, "errors": ids["errors"]}
     )
@@ -82,19 +69,26 @@ def _duplicates(
     p = persons.iloc[dup]
     moved_since = p["moved"].to_numpy() & (when < p["move_date"].to_numpy())
     practice = np.where(moved_since, p["prev_gp_practice"], p["gp_practice"])
-    frame = pd.DataFrame(
+    frame = _frame(record_id, to_text(second).astype(object), ids, None,
+                   p["ethnic_category"].to_numpy(dtype=object), practice.astype(object))
+    return frame, pd.DataFrame({"record_id": record_id, "pidx": dup, "errors": ids["errors"]})
+
+
+def _frame(record_id: np.ndarray, nhs_number: np.ndarray, ids: pd.DataFrame, date_of_death: object,
+           ethnic: np.ndarray, practice: np.ndarray) -> pd.DataFrame:
+    """PDS rows in the delivery's columns."""
+    return pd.DataFrame(
         {
             "pds_record_id": record_id,
-            "nhs_number": to_text(second).astype(object),
+            "nhs_number": nhs_number,
             "given_name": ids["given_name"],
             "family_name": ids["family_name"],
             "date_of_birth": ids["date_of_birth_text"],
             "gender": sex_code(ids["sex"], GENDER),
             "postcode": ids["postcode"],
             "address_line_1": ids["address"],
-            "date_of_death": None,
-            "ethnic_category": p["ethnic_category"].to_numpy(dtype=object),
-            "gp_practice_code": practice.astype(object),
+            "date_of_death": date_of_death,
+            "ethnic_category": ethnic,
+            "gp_practice_code": practice,
         }
     )
-    return frame, pd.DataFrame({"record_id": record_id, "pidx": dup, "errors": ids["errors"]})
