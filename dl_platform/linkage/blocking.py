@@ -3,8 +3,10 @@
 Never date of birth alone across everything (at 1M persons that is ~100M pairs and
 fails, DOMAIN.md). Searching residual records against the master is different: the
 residual side is small, so a date-of-birth block there costs residual x ~30 pairs and
-recovers records whose postcode and names changed, and a postcode block (a few master
-records a postcode) recovers records carrying no names whose date of birth is wrong.
+recovers records whose postcode and names changed, and postcode blocks recover records
+carrying no names whose date of birth is wrong or missing (0.1% of true links in the harsh
+profile). Names against every known record rather than the master's would be 20M pairs at 1M
+persons for a few dozen records.
 """
 
 from __future__ import annotations
@@ -36,9 +38,17 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "dob_sex": (("date_of_birth", "sex"), "l.date_of_birth = r.date_of_birth and l.sex = r.sex"),
     # Against master records only: the master holds one record a person, so these stay cheap.
+    # Names against every known record are residual x ~80 pairs at 1M persons (20M) for a
+    # few dozen records the master's own names would not reach.
+    "names_master": (
+        ("given_name", "family_name"),
+        "l.given_name_formal = r.given_name_formal and l.family_name = r.family_name and r.is_master",
+    ),
     "dob_master": (("date_of_birth",), "l.date_of_birth = r.date_of_birth and r.is_master"),
-    # A record without names whose date of birth is wrong is reachable only through its postcode.
-    "postcode_master": (("postcode",), "l.postcode = r.postcode and r.is_master"),
+    # A record without names whose date of birth is wrong is reachable only through its postcode:
+    # the master records there of the same sex (half of ~50), or all of them when it has no date.
+    "postcode_sex_master": (("postcode", "sex"), "l.postcode = r.postcode and l.sex = r.sex and r.is_master"),
+    "postcode_no_dob_master": (("postcode",), "l.postcode = r.postcode and l.date_of_birth is null and r.is_master"),
 }
 # Rules whose pairs another rule already generates (same postcode => same outward code): left
 # out when only the set of reachable records matters (`search_rules`).
@@ -51,7 +61,9 @@ TRAINING_WITHOUT_NHS = ("dob_postcode", "names_postcode", "dob_given")
 WITHIN = ("nhs_number", "dob_postcode", "dob_outward", "dob_family_initial", "names", "dob_given")
 # Residual records searched against master persons: each record joins its best candidate,
 # so household blocks only add candidates to choose from.
-TO_MASTER = WITHIN + ("family_postcode", "dob_master", "postcode_master")
+TO_MASTER = tuple(n for n in WITHIN if n != "names") + (
+    "names_master", "family_postcode", "dob_master", "postcode_sex_master", "postcode_no_dob_master",
+)
 
 
 def rules_for(names: tuple[str, ...], fields: tuple[str, ...]) -> list[str]:
@@ -90,6 +102,13 @@ def within_rules(fields: tuple[str, ...]) -> list[str]:
 def to_master_rules(fields: tuple[str, ...]) -> list[str]:
     """Rules for residual records searched against the master (small left side)."""
     return rules_for(TO_MASTER, fields)
+
+
+def adopt_rules(fields: tuple[str, ...]) -> list[str]:
+    """Rules for new master records searched against bucket records (`cascade.adopt`): the
+    right side holds no master record, so no master-only rule; each record joins its best
+    candidate, so the household block only adds candidates, as in `to_master_rules`."""
+    return rules_for(WITHIN + ("family_postcode",), fields)
 
 
 def search_rules(rules: list[str]) -> list[str]:

@@ -76,6 +76,16 @@ def _linker(db_api: Any, settings: dict[str, Any], table: str) -> Linker:
     return linker
 
 
+def _scoring(settings: dict[str, Any]) -> dict[str, Any]:
+    """The model as scoring needs it: no extra columns carried beside the ones compared.
+
+    Every kept column is written once per candidate pair above the floor (3M+ at 1M persons);
+    the edges keep none of them (`_write_edges`), and charts use their own linker. (The
+    compared values stay: Splink keeps the gamma columns only together with them.)
+    """
+    return dict(settings, additional_columns_to_retain=[])
+
+
 def _register(db_api: Any, table: str) -> Any:
     return db_api.register(table, table_name=f"__dl_reg_{next(_uid)}")
 
@@ -163,7 +173,7 @@ def score_between(
         searched = f"__dl_reach_{next(_uid)}"
         key = "rowid" if is_table(conn, right) else "unique_id"
         conn.execute(f"create or replace temp table {searched} as {reachable_sql(left, right, rules, key)}")
-    linker = _linker(db_api, settings, searched)
+    linker = _linker(db_api, _scoring(settings), searched)
     predictions = linker.inference.predict_between(
         _register(db_api, left),
         _register(db_api, searched),
@@ -189,7 +199,7 @@ def score_within(
     judged_at: float = 0.5,
 ) -> Edges:
     """Guarded, scored pairs among the records of one table, into `out` (see `score_between`)."""
-    linker = _linker(db_api, settings, table)
+    linker = _linker(db_api, _scoring(settings), table)
     predictions = linker.inference.predict_within(
         _register(db_api, table),
         blocking_rules_to_generate_predictions=rules,

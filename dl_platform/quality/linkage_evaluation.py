@@ -78,8 +78,8 @@ def evaluate_linkage(conn: Any, registry: Registry, today: pd.Timestamp,
     expected = {s.name: float(thresholds(s)["expected_match_rate"]) for s in registry}
     cluster_share = (float(thresholds(registry.master)["max_cluster_anomaly_share"]) if registry.master
                      else MAX_CLUSTER_ANOMALY_SHARE)
-    evidence = load_linked_evidence(conn, registry, rp)
-    records, basis = record_attributes(conn, rp, today)
+    evidence = load_linked_evidence(conn, registry)
+    records, basis = record_attributes(conn, today)
     contributing = records[records["source"] != master]
     table = parity.parity_table(contributing)
     outcome_parity = parity.check_parity(table, margin)

@@ -16,20 +16,27 @@ import pandas as pd
 from dl_platform.quality.linkage_checks import MATCHED_STEPS
 from dl_platform.quality.tables import pick_column, table_columns, table_exists
 from dl_platform.quality.validity import nhs_number_valid
-from dl_platform.resources.sql import quote_identifier, quote_relation, single_statement
+from dl_platform.resources.sql import (
+    quote_identifier,
+    quote_literal,
+    quote_relation,
+    single_statement,
+)
 from dl_platform.sources.dates import parse_delivery_dates
 from dl_platform.sources.registry import Registry
 
 MULTIPLE_FLAG_COLUMNS = ("multiple_match", "is_multiple_match", "multiple_matches", "has_multiple_matches")
+RECORD_PERSON = "mpi.record_person"
+STANDARDISED = "intermediate.int_identifiers_standardised"
 AGE_BANDS = ([0, 18, 35, 55, 75, 200], ["0-17", "18-34", "35-54", "55-74", "75+"])
 
 
 def load_record_person(conn: Any) -> pd.DataFrame | None:
     """`mpi.record_person`, or None before the linkage stage has run."""
-    if not table_exists(conn, "mpi.record_person"):
+    if not table_exists(conn, RECORD_PERSON):
         return None
     return conn.execute(
-        "select source, record_id, person_id, link_step, match_probability from mpi.record_person"
+        f"select source, record_id, person_id, link_step, match_probability from {RECORD_PERSON}"
     ).df()
 
 
@@ -55,12 +62,8 @@ def load_match_weights(conn: Any) -> pd.Series | None:
     return conn.execute(single_statement(sql)).df()["w"].dropna()
 
 
-def _nhs_by_record(conn: Any, registry: Registry) -> pd.DataFrame:
-    if table_exists(conn, "intermediate.int_identifiers_standardised"):
-        return conn.execute(
-            "select source, record_id, case when nhs_number_valid then nhs_number end as nhs_number "
-            "from intermediate.int_identifiers_standardised"
-        ).df()
+def _nhs_from_raw(conn: Any, registry: Registry) -> pd.DataFrame:
+    """Valid NHS numbers read off the raw tables (only before dbt has standardised them)."""
     frames = []
     for source in registry.linked_sources:
         table = f"raw.{source.name}__identifiers"
@@ -72,7 +75,9 @@ def _nhs_by_record(conn: Any, registry: Registry) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["source", "record_id", "nhs_number"])
 
 
-def _payload_dates(conn: Any, source: str, column: str, alias: str) -> pd.DataFrame | None:
+def _payload_date_sql(conn: Any, source: str, column: str) -> str | None:
+    """SELECT of (source, record_id, v: the date as delivered) from a source's payload, if it has
+    the column."""
     table = f"raw.{source}__payload"
     if not table_exists(conn, table):
         return None
@@ -80,25 +85,40 @@ def _payload_dates(conn: Any, source: str, column: str, alias: str) -> pd.DataFr
     if real is None:
         return None
     # `real` is a payload column as the supplier named it: quoted, never spliced.
-    sql = f"select record_id, {quote_identifier(real)} as v from {quote_relation(table)}"
-    f = conn.execute(single_statement(sql)).df()
-    return pd.DataFrame({"source": source, "record_id": f["record_id"], alias: parse_delivery_dates(f["v"])})
+    return (f"select {quote_literal(source)} as source, record_id, {quote_identifier(real)} as v "
+            f"from {quote_relation(table)}")
 
 
-def load_linked_evidence(conn: Any, registry: Registry, record_person: pd.DataFrame) -> pd.DataFrame:
-    """record_person plus valid NHS number, master date of death and activity date per record."""
-    out = record_person[["source", "record_id", "person_id"]].merge(
-        _nhs_by_record(conn, registry), on=["source", "record_id"], how="left")
+def load_linked_evidence(conn: Any, registry: Registry) -> pd.DataFrame:
+    """Each record of `mpi.record_person` with its person, valid NHS number, the master's date of
+    death and the record's activity date.
+
+    Joined in the engine: at 1M persons these are 5M-row joins on text keys, which pandas
+    took over a minute to do.
+    """
+    cols, joins = ["rp.source", "rp.record_id", "rp.person_id"], []
+    standardised = table_exists(conn, STANDARDISED)
+    if standardised:
+        cols.append("case when i.nhs_number_valid then i.nhs_number end as nhs_number")
+        joins.append(f"left join {STANDARDISED} i on i.source = rp.source and i.record_id = rp.record_id")
     master = registry.master
-    death = _payload_dates(conn, master.name, "date_of_death", "date_of_death") if master else None
-    if death is not None:
-        out = out.merge(death, on=["source", "record_id"], how="left")
-    activity = [
-        f for s in registry.linked_sources if s.period
-        for f in [_payload_dates(conn, s.name, s.period.date_column, "activity_date")] if f is not None
-    ]
+    death = _payload_date_sql(conn, master.name, "date_of_death") if master else None
+    if death:
+        cols.append("d.v as date_of_death")
+        joins.append(f"left join ({death}) d on d.source = rp.source and d.record_id = rp.record_id")
+    activity = [sql for s in registry.linked_sources if s.period
+                for sql in [_payload_date_sql(conn, s.name, s.period.date_column)] if sql]
     if activity:
-        out = out.merge(pd.concat(activity, ignore_index=True), on=["source", "record_id"], how="left")
+        cols.append("a.v as activity_date")
+        joins.append(f"left join ({' union all '.join(activity)}) a "
+                     "on a.source = rp.source and a.record_id = rp.record_id")
+    out = conn.execute(single_statement(
+        f"select {', '.join(cols)} from {RECORD_PERSON} rp {' '.join(joins)}")).df()
+    if not standardised:
+        out = out.merge(_nhs_from_raw(conn, registry), on=["source", "record_id"], how="left")
+    for column in ("date_of_death", "activity_date"):
+        if column in out:
+            out[column] = parse_delivery_dates(out[column])
     return out
 
 
@@ -114,28 +134,34 @@ def quintile_from_decile(decile: pd.Series) -> pd.Series:
     return ((d + 1) // 2).astype("Int64").astype("string")
 
 
-def record_attributes(conn: Any, record_person: pd.DataFrame, today: pd.Timestamp) -> tuple[pd.DataFrame, str]:
-    """Each record with `matched` and group attributes from the MPI itself, and the basis used.
+def record_attributes(conn: Any, today: pd.Timestamp) -> tuple[pd.DataFrame, str]:
+    """Each record of `mpi.record_person` with `matched` and group attributes from the MPI itself,
+    and the basis used.
 
     Never truth: parity is what a region without truth runs, so it is measured the same way
     everywhere (`marts.dim_person`, else the record's own standardised sex and date of birth).
+    Joined in the engine, as `load_linked_evidence`.
     """
-    rp = record_person.assign(matched=record_person["link_step"].isin(MATCHED_STEPS),
-                              record_id=record_person["record_id"].astype("string"),
-                              source=record_person["source"].astype("string"))
+    select = "select rp.source, rp.record_id, rp.person_id, rp.link_step, rp.match_probability"
     if table_exists(conn, "marts.dim_person"):
-        cols = set(table_columns(conn, "marts.dim_person"))
-        wanted = [c for c in ("sex", "ethnic_group", "age_band", "imd_quintile", "imd_decile") if c in cols]
-        dim = conn.execute(f"select person_id, {', '.join(wanted)} from marts.dim_person").df()
-        if "imd_quintile" not in dim and "imd_decile" in dim:
-            dim["imd_quintile"] = quintile_from_decile(dim["imd_decile"])
-        return rp.merge(dim, on="person_id", how="left"), "marts.dim_person"
-    if table_exists(conn, "intermediate.int_identifiers_standardised"):
-        ident = conn.execute(
-            "select source, record_id, sex, date_of_birth from intermediate.int_identifiers_standardised").df()
-        ident = ident.assign(age_band=age_band(ident["date_of_birth"], today)).drop(columns="date_of_birth")
-        return rp.merge(ident, on=["source", "record_id"], how="left"), "record identifiers (sex, age band)"
-    return rp, "none available"
+        have = set(table_columns(conn, "marts.dim_person"))
+        wanted = [c for c in ("sex", "ethnic_group", "age_band", "imd_quintile", "imd_decile") if c in have]
+        records = conn.execute(
+            f"{select}{''.join(', d.' + c for c in wanted)} from {RECORD_PERSON} rp "
+            "left join marts.dim_person d on d.person_id = rp.person_id").df()
+        if "imd_quintile" not in records and "imd_decile" in records:
+            records["imd_quintile"] = quintile_from_decile(records["imd_decile"])
+        basis = "marts.dim_person"
+    elif table_exists(conn, STANDARDISED):
+        records = conn.execute(
+            f"{select}, i.sex, i.date_of_birth from {RECORD_PERSON} rp left join {STANDARDISED} i "
+            "on i.source = rp.source and i.record_id = rp.record_id").df()
+        records = records.assign(age_band=age_band(records["date_of_birth"], today)).drop(columns="date_of_birth")
+        basis = "record identifiers (sex, age band)"
+    else:
+        records, basis = conn.execute(f"{select} from {RECORD_PERSON} rp").df(), "none available"
+    records["matched"] = records["link_step"].isin(MATCHED_STEPS)
+    return records, basis
 
 
 def truth_outcomes(records: pd.DataFrame, master: str | None) -> pd.DataFrame | None:

@@ -32,6 +32,13 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def quote_literal(value: str) -> str:
+    """`value` as a SQL string literal, embedded single quotes doubled (NUL refused, as above)."""
+    if "\x00" in value:
+        raise ValueError("a string literal cannot contain a NUL character")
+    return "'" + value.replace("'", "''") + "'"
+
+
 def quote_relation(qualified: str) -> str:
     """`schema.table` (or `table`) with each part quoted; parts are split on the dot."""
     return ".".join(quote_identifier(part) for part in qualified.split("."))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dl_platform.linkage.blocking import to_master_rules
+from dl_platform.linkage.blocking import adopt_rules
 from dl_platform.linkage.cascade import ASSIGN, KNOWN, KNOWN_BUCKET, NEW, NEW_REF
 from dl_platform.linkage.cascade.deterministic import MASTER_PERSON
 from dl_platform.linkage.comparisons import COMPARISON_NAMES
@@ -55,7 +55,7 @@ def adopt_bucket_persons(
         where unique_id not in (select unique_id_l from __dl_adopt_deterministic)"""
     )
     if conn.execute("select count(*) from __dl_adopt_scored").fetchall()[0][0]:
-        score_between(conn, db_api, settings, "__dl_adopt_scored", KNOWN_BUCKET, to_master_rules(fields),
+        score_between(conn, db_api, settings, "__dl_adopt_scored", KNOWN_BUCKET, adopt_rules(fields),
                       threshold, cfg, "__dl_adopt_edges", judged_at=threshold)
     else:
         conn.execute(

@@ -118,3 +118,49 @@ def test_precision_recall_by_group_against_truth():
     pr = parity.precision_recall_by_group(truth, ("sex",)).set_index(["attribute", "group"])
     assert pr.loc[("all", "all"), "precision"] == 0.5 and round(pr.loc[("all", "all"), "recall"], 4) == 0.3333
     assert pr.loc[("sex", "F"), "recall"] == 0.0 and pr.loc[("sex", "M"), "recall"] == 1.0
+
+
+def test_evidence_and_attributes_are_joined_from_the_warehouse(tmp_path):
+    """The loaders join record_person, standardised identifiers, payload dates and dim_person in
+    DuckDB: each record keeps its own evidence, unmatched keys stay null, nothing is duplicated."""
+    import duckdb
+
+    from dl_platform.quality.linkage_inputs import load_linked_evidence, record_attributes
+    from dl_platform.settings import get_settings
+    from dl_platform.sources.registry import load_registry
+
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    conn.execute("create schema mpi; create schema intermediate; create schema raw; create schema marts")
+    conn.execute("""create table mpi.record_person as select * from (values
+        ('pds', '1', 'P1', 'deterministic', 1.0), ('hes_apc', '1', 'P1', 'probabilistic', 0.99),
+        ('hes_apc', '2', 'P2', 'bucket', null), ('ecds', '1', 'P2', 'one_time', null))
+        t(source, record_id, person_id, link_step, match_probability)""")
+    conn.execute("""create table intermediate.int_identifiers_standardised as select * from (values
+        ('pds', '1', '9434765919', true, 'F', date '1950-01-01'), ('hes_apc', '1', '4010232137', false, 'F', null),
+        ('hes_apc', '2', '4010232137', true, 'M', date '2000-06-01'))
+        t(source, record_id, nhs_number, nhs_number_valid, sex, date_of_birth)""")
+    conn.execute("""create table raw.pds__payload as select * from (values ('1', '2023-01-01'))
+        t(record_id, date_of_death)""")
+    conn.execute("""create table raw.hes_apc__payload as select * from (values ('1', '01/05/2023'), ('2', '2023-13-01'))
+        t(record_id, "EPIEND")""")
+    conn.execute("create table marts.dim_person as select * from (values ('P1', 'F', '75+'), ('P2', 'M', '18-34')) "
+                 "t(person_id, sex, age_band)")
+    registry = load_registry(get_settings().sources_file)
+    evidence = load_linked_evidence(conn, registry).set_index(["source", "record_id"]).sort_index()
+    assert len(evidence) == 4
+    assert evidence.loc[("pds", "1"), "nhs_number"] == "9434765919"
+    assert pd.isna(evidence.loc[("hes_apc", "1"), "nhs_number"])  # not a valid number
+    assert evidence.loc[("pds", "1"), "date_of_death"] == pd.Timestamp("2023-01-01")
+    assert evidence.loc[("hes_apc", "1"), "activity_date"] == pd.Timestamp("2023-05-01")  # UK order
+    assert pd.isna(evidence.loc[("hes_apc", "2"), "activity_date"])  # impossible month
+    assert lc.implausible_persons(evidence.reset_index())["activity_after_death"] == 1
+    records, basis = record_attributes(conn, pd.Timestamp("2026-01-01"))
+    assert basis == "marts.dim_person" and len(records) == 4
+    by_record = records.set_index(["source", "record_id"])
+    assert by_record.loc[("ecds", "1"), "age_band"] == "18-34"
+    assert by_record["matched"].to_dict() == {  # matched to the master: the two first steps only
+        ("ecds", "1"): False, ("hes_apc", "1"): True, ("hes_apc", "2"): False, ("pds", "1"): True}
+    conn.execute("drop table marts.dim_person")
+    records, basis = record_attributes(conn, pd.Timestamp("2026-01-01"))
+    assert basis.startswith("record identifiers")
+    assert records.set_index(["source", "record_id"]).loc[("pds", "1"), "age_band"] == "75+"
