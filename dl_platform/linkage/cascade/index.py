@@ -25,6 +25,7 @@ from dl_platform.linkage.inputs import (
     shaped_sql,
     table_columns,
 )
+from dl_platform.resources.sql import quote_literal
 
 RECORD_PERSON = "mpi.record_person"
 RECORD_INDEX = "mpi.record_index"
@@ -89,10 +90,6 @@ def sync_record_index(conn: Any, cfg: LinkageConfig) -> bool:
     return True
 
 
-def _literal(value: Any) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def since_watermark_sql(marks: dict[str, Any], unmarked: list[str], null_loaded_at: bool) -> str:
     """Predicate over the standardised table: loaded after its source's watermark (`marks`), or
     from a source without one (`unmarked`: new to the registry or re-enabled), or of unknown
@@ -102,12 +99,12 @@ def since_watermark_sql(marks: dict[str, Any], unmarked: list[str], null_loaded_
     parts = []
     if marks:
         after = " or ".join(
-            f"(source = {_literal(s)} and loaded_at > timestamp {_literal(t.isoformat(sep=' '))})"
+            f"(source = {quote_literal(s)} and loaded_at > timestamp {quote_literal(t.isoformat(sep=' '))})"
             for s, t in marks.items()
         )
-        parts.append(f"(loaded_at > timestamp {_literal(min(marks.values()).isoformat(sep=' '))} and ({after}))")
+        parts.append(f"(loaded_at > timestamp {quote_literal(min(marks.values()).isoformat(sep=' '))} and ({after}))")
     if unmarked:
-        parts.append(f"source in ({', '.join(map(_literal, unmarked))})")
+        parts.append(f"source in ({', '.join(map(quote_literal, unmarked))})")
     if null_loaded_at:
         parts.append("loaded_at is null")
     return " or ".join(parts) or "false"
@@ -165,7 +162,7 @@ def stage_incremental(conn: Any, cfg: LinkageConfig) -> Staged:
         where = "true"  # a record loaded before the watermark was never linked: compare everything
         surplus = surplus_after(where)
     withdrawn_from = [s for s, n in surplus.items() if n > 0]
-    sources = ", ".join(map(_literal, withdrawn_from)) or "null"
+    sources = ", ".join(map(quote_literal, withdrawn_from)) or "null"
     create_temp(
         conn, WITHDRAWN,
         f"""select x.unique_id, x.source, x.record_id from {RECORD_INDEX} x
