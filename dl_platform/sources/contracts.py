@@ -1,12 +1,17 @@
-"""Pandera contracts for raw deliveries, built from the registry entry.
+"""The raw delivery contract: one rule registry, enforced in SQL, stated and cross-checked in pandera.
 
-One schema per source, validated lazily so every failing row reaches quarantine with
-the rule it broke. Rules here are structural only (the row cannot be trusted as a record:
-no record_id, or one shared with another row of the delivery; ragged lines are caught by
-the reader). Weak values are kept and flagged instead, because a record with a bad date
-or an NHS number failing Modulus 11 can still be linked on its other identifiers and still
-belongs in analysts' data: dbt flags them per record, and `flag_values` counts bad dates
-per field and kind for the raw asset's metadata.
+Rules here are structural only (the row cannot be trusted as a record: no record_id, one
+shared with another row of the delivery, a line that cannot be split). Weak values are kept
+and flagged instead, because a record with a bad date or an NHS number failing Modulus 11 can
+still be linked on its other identifiers and still belongs in analysts' data: dbt flags them
+per record, and `flag_counts` counts bad dates per field and kind for the raw asset's metadata,
+with the dbt macro `describe_date_issue` (one definition of a usable date).
+
+Each rule has a name, a plain-language reason, the SQL that finds the rows breaking it (run
+by DuckDB over the whole delivery: `apply_rules`) and its pandera form (`build_contract`:
+the Dagster type, the contract shown in the UI). `pandera_agrees` validates a sample of the
+accepted rows and the quarantined rows with pandera on every load, so the two forms cannot
+drift apart unnoticed.
 
 The date rules are deliberately not in the pandera schema, not even as warning checks: a
 pandera warning carries its failure cases (the dates themselves) into the logs, and a
@@ -16,26 +21,54 @@ rule the door does not enforce. The date columns' descriptions say what happens 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from dl_platform.sources.dates import date_issues
+from dl_platform.resources.dbt_macros import render
+from dl_platform.resources.sql import quote_identifier, quote_literal
+from dl_platform.sources.dates import BEFORE_EARLIEST, EARLIEST_PLAUSIBLE, IN_THE_FUTURE
 from dl_platform.sources.reader import ROW_NUMBER
 from dl_platform.sources.registry import Source
 
+
+@dataclass(frozen=True)
+class Rule:
+    """A contract rule. `breaks`: SQL true for a row breaking it (`{rid}` is the quoted
+    record_id column); None for rules the reader applies while splitting lines."""
+
+    name: str
+    reason: str
+    breaks: str | None = None
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("record_id_present", "record_id is missing", "{rid} is null"),
+    Rule("record_id_unique", "record_id appears more than once in this delivery",
+         "{rid} is not null and count(*) over (partition by {rid}) > 1"),
+    Rule("field_count", "the line has more or fewer fields than the header (ragged or truncated)"),
+    Rule("csv_syntax", "the line cannot be parsed as CSV (e.g. a quote that is never closed)"),
+)
 # Plain-language reasons for every rule that sends a row to quarantine; shown in quarantine and metadata.
-REASONS = {
-    "record_id_present": "record_id is missing",
-    "record_id_unique": "record_id appears more than once in this delivery",
-    "field_count": "the line has more or fewer fields than the header (ragged or truncated)",
-}
+REASONS = {rule.name: rule.reason for rule in RULES}
+RULES_COLUMN = "_rules"
 _FLAGGED_DATE = (
     "kept as delivered; an impossible, unrecognised, pre-1880 or future date is counted in the raw "
     "asset's flagged_values, not quarantined"
 )
+# describe_date_issue's kinds under the names raw metadata has always used.
+_MACRO_KINDS = {"before_minimum": BEFORE_EARLIEST, "after_maximum": IN_THE_FUTURE}
+PANDERA_SAMPLE = 1000
+PANDERA_QUARANTINE_CAP = 20_000
+
+
+class ContractDisagreement(RuntimeError):
+    """SQL and pandera judged the same rows differently: a platform fault, never bad input."""
 
 
 def build_contract(source: Source) -> pa.DataFrameSchema:
@@ -106,13 +139,90 @@ def validate_delivery(rows: pd.DataFrame, source: Source) -> tuple[pd.DataFrame,
     return rows.drop(index=bad_index), quarantine
 
 
-def flag_values(
-    rows: pd.DataFrame, source: Source, today: pd.Timestamp | None = None
-) -> dict[str, dict[str, int]]:
-    """Count the dates a delivery's rows carry that are unusable, per field and kind (counts only).
+def apply_rules(conn: Any, staged: str, source: Source, out: str) -> int:
+    """Temp table `out` (`_row_number`, `_rules`): the staged rows breaking a rule, with every
+    rule each breaks. One SQL pass over the delivery; the record_id column is quoted.
+
+    Returns:
+        The number of rows held back.
+    """
+    rid = quote_identifier(source.record_id_column)
+    cases = ", ".join(
+        f"case when {rule.breaks.format(rid=rid)} then {quote_literal(rule.name)} end"
+        for rule in RULES if rule.breaks
+    )
+    conn.execute(
+        f"""create or replace temp table {out} as
+        select * from (select {ROW_NUMBER}, list_filter([{cases}], lambda r: r is not null) as {RULES_COLUMN}
+                       from {staged})
+        where len({RULES_COLUMN}) > 0"""
+    )
+    return int(conn.execute(f"select count(*) from {out}").fetchall()[0][0])
+
+
+def accepted_sql(staged: str, broken: str, columns: str = "*") -> str:
+    """SQL: the staged rows breaking no rule."""
+    return f"select {columns} from {staged} anti join {broken} using ({ROW_NUMBER})"
+
+
+def held_sql(staged: str, broken: str, columns: str = "*") -> str:
+    """SQL: the staged rows breaking a rule, with `_rules`."""
+    return f"select {columns} from {staged} join {broken} using ({ROW_NUMBER})"
+
+
+def reason_sql(rules: str) -> str:
+    """SQL: the reasons for a `;`-joined list of rule names, as quarantine shows them."""
+    whens = " ".join(f"when {quote_literal(r.name)} then {quote_literal(r.reason)}" for r in RULES)
+    return f"array_to_string(list_transform(string_split({rules}, ';'), lambda r: case r {whens} else r end), '; ')"
+
+
+def pandera_agrees(conn: Any, staged: str, broken: str, source: Source) -> int:
+    """Validate a sample of accepted rows and the held-back rows with pandera; raise when
+    pandera's verdict on any of them differs from the SQL rules' (`apply_rules`).
+
+    Duplicates are judged within the rows validated, so held-back rows beyond the cap are
+    sampled by record_id (every row sharing an id comes along).
+
+    Returns:
+        The number of rows cross-checked.
+
+    Raises:
+        ContractDisagreement: naming rule and row numbers (never values).
+    """
+    rid = quote_identifier(source.record_id_column)
+    n_bad = conn.execute(f"select count(*) from {broken}").fetchall()[0][0]
+    keep = "true" if n_bad <= PANDERA_QUARANTINE_CAP else (
+        f"hash(coalesce({rid}, {ROW_NUMBER}::varchar)) % {n_bad // PANDERA_QUARANTINE_CAP + 1} = 0")
+    frame = conn.execute(
+        f"""with picked as (
+                select * from ({accepted_sql(staged, broken, ROW_NUMBER)})
+                using sample reservoir({PANDERA_SAMPLE} rows) repeatable (17))
+            select *, []::varchar[] as {RULES_COLUMN} from {staged} semi join picked using ({ROW_NUMBER})
+            union all by name
+            select * from ({held_sql(staged, broken)}) where {keep}
+            order by {ROW_NUMBER}"""
+    ).df()
+    sql_rules = dict(zip(frame[ROW_NUMBER], frame.pop(RULES_COLUMN).map(lambda r: ";".join(sorted(r))),
+                         strict=True))
+    for column in frame.columns:
+        frame[column] = frame[column].astype("int64" if column == ROW_NUMBER else "string")
+    _, quarantine = validate_delivery(frame.reset_index(drop=True), source)
+    pandera_rules = dict(zip(quarantine[ROW_NUMBER], quarantine["rule"], strict=True))
+    differ = sorted(n for n in sql_rules if sql_rules[n] != pandera_rules.get(n, ""))
+    if differ:
+        raise ContractDisagreement(
+            f"{source.name}: the SQL rules and the pandera contract disagree on {len(differ)} of "
+            f"{len(frame)} rows checked (rows {differ[:10]}); the load was not written"
+        )
+    return len(frame)
+
+
+def flag_counts(conn: Any, accepted: str, source: Source, today: dt.date | None = None) -> dict[str, dict[str, int]]:
+    """Count the dates a delivery's accepted rows carry that are unusable, per field and kind.
 
     Args:
-        rows: delivery rows (delivery column names).
+        conn: the connection `accepted` runs on.
+        accepted: SQL selecting the accepted rows (delivery column names), e.g. `accepted_sql`.
         source: the registry entry.
         today: the last plausible day (default: today).
 
@@ -126,12 +236,24 @@ def flag_values(
         fields["date_of_birth"] = source.delivery_column("date_of_birth")
     if source.period:
         fields[source.period.date_column] = source.period.date_column
+    present = {r[0] for r in conn.execute(f"describe {accepted}").fetchall()}
+    bounds = (f"date '{EARLIEST_PLAUSIBLE.date().isoformat()}'", f"date '{(today or dt.date.today()).isoformat()}'")
     out: dict[str, dict[str, int]] = {}
     for name, column in fields.items():
-        if column not in rows:
+        if column not in present:
             continue
-        counts = date_issues(rows[column], today).value_counts()
-        out[name] = {str(kind): int(n) for kind, n in sorted(counts.items())}
+        value = quote_identifier(column)
+        issue = render("describe_date_issue", value, *bounds, parsed="_parsed")
+        # Each distinct value is judged once: dates repeat (a few thousand days cover millions of rows).
+        rows = conn.execute(
+            f"""select issue, sum(n) from (
+                    select {issue} as issue, n from (
+                        select {value}, {render("parse_date", value)} as _parsed, n from (
+                            select {value}, count(*) as n from ({accepted}) where {value} is not null
+                            group by {value})))
+                where issue <> 'missing' group by issue order by issue"""
+        ).fetchall()
+        out[name] = {_MACRO_KINDS.get(kind, kind): int(n) for kind, n in rows}
     return out
 
 

@@ -1,7 +1,8 @@
 """Load new deliveries of one source into the raw schema, idempotently.
 
-For each file in `landing/<source>/` not yet seen (by name and sha256): read it, validate
-it against the source's contract, and in one transaction write the valid rows split into
+For each file in `landing/<source>/` not yet seen (by name and sha256): stage it in DuckDB
+(`reader.stage_delivery`), apply the contract's rules in SQL (`contracts.apply_rules`, cross-
+checked by pandera on a sample), and in one transaction write, with `insert ... select`, the valid rows split into
 `raw.<source>__identifiers` and `raw.<source>__payload` (the split-file principle), the
 structurally invalid rows to `raw.<source>__quarantine`, and a row to `raw.delivery_log`.
 Rows with unusable dates load like any other and are counted per field and kind
@@ -24,18 +25,29 @@ from typing import Any
 
 import pandas as pd
 
-from dl_platform.resources.sql import quote_identifier, single_statement
-from dl_platform.sources.contracts import flag_values, validate_delivery
+from dl_platform.resources.sql import quote_identifier, quote_literal, single_statement
+from dl_platform.sources.contracts import (
+    RULES_COLUMN,
+    accepted_sql,
+    apply_rules,
+    flag_counts,
+    held_sql,
+    pandera_agrees,
+    reason_sql,
+)
 from dl_platform.sources.reader import (
     PROVENANCE,
     ROW_NUMBER,
+    Delivery,
     DeliveryError,
+    drop_staged,
     file_sha256,
     list_deliveries,
-    read_delivery,
+    stage_delivery,
 )
 from dl_platform.sources.registry import Source
 
+STAGED, BROKEN = "__dl_staged", "__dl_broken"
 _PROVENANCE_TYPES = dict(zip(PROVENANCE, ("varchar", "varchar", "bigint", "timestamp"), strict=True))
 
 DELIVERY_LOG_DDL = """
@@ -124,41 +136,55 @@ def ensure_tables(conn: Any, source: Source) -> None:
             conn.execute(single_statement(sql))
 
 
-def _split(valid: pd.DataFrame, source: Source, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Identifiers (renamed to standard fields) and payload (delivery names) for valid rows."""
-    mapped = {col: fld for fld, col in source.identifiers.items()}
-    ident = valid[[*mapped, ROW_NUMBER]].rename(columns=mapped)
-    payload_cols = [c for c in columns if c not in mapped]
-    payload = valid[[source.record_id_column, *payload_cols, ROW_NUMBER]].rename(
-        columns={source.record_id_column: "record_id"}
-    )
-    return ident, payload
-
-
-def _with_provenance(frame: pd.DataFrame, path: Path, sha: str, loaded_at: dt.datetime) -> pd.DataFrame:
-    return frame.assign(_delivery_file=path.name, _file_sha256=sha, _loaded_at=loaded_at)
-
-
-def _add_missing_columns(conn: Any, table: str, frame: pd.DataFrame) -> None:
+def _add_missing_columns(conn: Any, table: str, columns: list[str]) -> None:
     """A new payload column widens the table (names compared ignoring case, as DuckDB does)."""
     existing = {r[0].lower() for r in conn.execute(single_statement(f"describe {table}")).fetchall()}
-    for column in frame.columns:
+    for column in columns:
         if column.lower() not in existing:
             sql = f"alter table {table} add column {quote_identifier(column)} varchar"
             conn.execute(single_statement(sql))
 
 
-def _write(conn: Any, table: str, frame: pd.DataFrame, replace: bool) -> None:
-    _add_missing_columns(conn, table, frame)
-    conn.register("_incoming", frame)
-    try:
-        if replace:
-            conn.execute(f"delete from {table}")
-        else:
-            conn.execute(f"delete from {table} where record_id in (select record_id from _incoming)")
-        conn.execute(f"insert into {table} by name select * from _incoming")
-    finally:
-        conn.unregister("_incoming")
+def _write(conn: Any, table: str, select: dict[str, str], replace: bool) -> None:
+    """Insert the accepted staged rows into `table`: `select` maps target column to SQL.
+
+    A snapshot replaces the table; an append replaces the records it redelivers."""
+    _add_missing_columns(conn, table, list(select))
+    columns = ", ".join(f"{expr} as {quote_identifier(name)}" for name, expr in select.items())
+    if replace:
+        conn.execute(f"delete from {table}")
+    elif conn.execute(f"select count(*) from {table}").fetchall()[0][0]:
+        ids = accepted_sql(STAGED, BROKEN, select["record_id"])
+        conn.execute(single_statement(f"delete from {table} where record_id in ({ids})"))
+    conn.execute(single_statement(f"insert into {table} by name {accepted_sql(STAGED, BROKEN, columns)}"))
+
+
+def _provenance(path: Path, sha: str, loaded_at: dt.datetime) -> dict[str, str]:
+    return {"_delivery_file": quote_literal(path.name), "_file_sha256": quote_literal(sha),
+            ROW_NUMBER: ROW_NUMBER, "_loaded_at": f"timestamp '{loaded_at.isoformat(sep=' ')}'"}
+
+
+def _write_quarantine(conn: Any, table: str, delivery: Delivery, prov: dict[str, str]) -> None:
+    """Rows breaking a contract rule (with the whole row as JSON) and the lines the reader could
+    not split, each with file, row number, rule and reason."""
+    fields = ", ".join(f"{quote_literal(c)}, {quote_identifier(c)}" for c in delivery.columns)
+    conn.execute(single_statement(
+        f"""insert into {table} (_delivery_file, _file_sha256, _row_number, rule, reason, record, _loaded_at)
+        select {prov['_delivery_file']}, {prov['_file_sha256']}, {ROW_NUMBER}, rules,
+               {reason_sql('rules')}, json_object({fields})::varchar, {prov['_loaded_at']}
+        from ({held_sql(STAGED, BROKEN, f"*, array_to_string({RULES_COLUMN}, ';') as rules")})"""
+    ))
+    if delivery.malformed:
+        frame = pd.DataFrame(delivery.malformed)
+        conn.register("__dl_malformed", frame)
+        try:
+            conn.execute(
+                f"""insert into {table} (_delivery_file, _file_sha256, _row_number, rule, reason, record, _loaded_at)
+                select {prov['_delivery_file']}, {prov['_file_sha256']}, {ROW_NUMBER}, rule, reason, record,
+                       {prov['_loaded_at']} from __dl_malformed"""
+            )
+        finally:
+            conn.unregister("__dl_malformed")
 
 
 def _log(conn: Any, source: Source, d: DeliveryOutcome, size: int, at: dt.datetime, run_id: str) -> None:
@@ -169,42 +195,54 @@ def _log(conn: Any, source: Source, d: DeliveryOutcome, size: int, at: dt.dateti
     )
 
 
-def _load_file(conn: Any, source: Source, path: Path, run_id: str) -> DeliveryOutcome:
-    delivery = read_delivery(path, source)
-    rows_read = len(delivery.rows) + len(delivery.malformed)
+def _load_file(conn: Any, source: Source, path: Path, sha: str, run_id: str) -> DeliveryOutcome:
+    try:
+        return _load_staged(conn, source, path, sha, run_id)
+    finally:
+        drop_staged(conn, STAGED)
+        conn.execute(f"drop table if exists {BROKEN}")
+
+
+def _load_staged(conn: Any, source: Source, path: Path, sha: str, run_id: str) -> DeliveryOutcome:
+    delivery = stage_delivery(conn, path, source, STAGED, sha)
+    rows_read = delivery.rows + len(delivery.malformed)
     if source.load == "append" and rows_read == 0:
         # A quiet month: legitimate, nothing to write, and logged so it is not read again.
         empty = DeliveryOutcome(file=path.name, sha256=delivery.sha256, outcome="empty",
                                 message="no data rows")
         _log(conn, source, empty, delivery.size, dt.datetime.now(dt.UTC).replace(tzinfo=None), run_id)
         return empty
-    valid, quarantine = validate_delivery(delivery.rows, source)
-    if delivery.malformed:
-        quarantine = pd.concat([quarantine, pd.DataFrame(delivery.malformed)], ignore_index=True)
-    if source.load == "snapshot" and valid.empty:
+    held = apply_rules(conn, STAGED, source, BROKEN)
+    pandera_agrees(conn, STAGED, BROKEN, source)
+    by_rule = conn.execute(
+        f"select r, count(*) from (select unnest({RULES_COLUMN}) as r from {BROKEN}) group by r"
+    ).fetchall()
+    reasons = Counter({str(r): int(n) for r, n in by_rule})
+    reasons.update(m["rule"] for m in delivery.malformed)
+    accepted = delivery.rows - held
+    if source.load == "snapshot" and accepted == 0:
         raise DeliveryError(
             path, "snapshot_not_empty",
             "has no valid data rows; loading it would empty the snapshot — fix or remove the file",
         )
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     t = table_names(source)
-    ident, payload = _split(valid, source, delivery.columns)
     outcome = DeliveryOutcome(
         file=path.name, sha256=delivery.sha256, outcome="loaded",
-        rows_read=rows_read, rows_accepted=len(valid), rows_quarantined=len(quarantine),
-        reasons=dict(Counter(r for rules in quarantine["rule"] for r in str(rules).split(";"))),
-        flagged=flag_values(valid, source),
+        rows_read=rows_read, rows_accepted=accepted, rows_quarantined=held + len(delivery.malformed),
+        reasons=dict(reasons), flagged=flag_counts(conn, accepted_sql(STAGED, BROKEN), source),
     )
+    prov = _provenance(path, delivery.sha256, loaded_at)
+    mapped = {col: fld for fld, col in source.identifiers.items()}
+    identifiers = {fld: quote_identifier(col) for col, fld in mapped.items()} | prov
+    payload = {"record_id": quote_identifier(source.record_id_column)}
+    payload |= {c: quote_identifier(c) for c in delivery.columns if c not in mapped} | prov
     conn.execute("begin transaction")
     try:
         replace = source.load == "snapshot"
-        _write(conn, t["identifiers"], _with_provenance(ident, path, delivery.sha256, loaded_at), replace)
-        _write(conn, t["payload"], _with_provenance(payload, path, delivery.sha256, loaded_at), replace)
-        if not quarantine.empty:
-            q = _with_provenance(quarantine, path, delivery.sha256, loaded_at)
-            conn.register("_quarantine", q)
-            conn.execute(f"insert into {t['quarantine']} by name select * from _quarantine")
-            conn.unregister("_quarantine")
+        _write(conn, t["identifiers"], identifiers, replace)
+        _write(conn, t["payload"], payload, replace)
+        _write_quarantine(conn, t["quarantine"], delivery, prov)
         _log(conn, source, outcome, delivery.size, loaded_at, run_id)
         conn.execute("commit")
     except Exception:
@@ -249,7 +287,7 @@ def load_source(conn: Any, source: Source, landing_dir: Path, run_id: str = "") 
             _log(conn, source, d, path.stat().st_size, now, run_id)
         else:
             try:
-                d = _load_file(conn, source, path, run_id)
+                d = _load_file(conn, source, path, sha, run_id)
                 if d.outcome == "loaded":
                     loaded_hashes.add(sha)
             except DeliveryError as exc:

@@ -1,5 +1,7 @@
-"""Read one delivery file into strings, keeping every row's file position.
+"""Read one delivery file into a DuckDB temp table of strings, keeping every row's file position.
 
+DuckDB parses the rows (`read_csv` with its rejects table, `read_parquet`); Python only
+looks at the bytes as a whole (size, hash, compression, encoding, NUL bytes, the header).
 Reading never drops a row: rows whose field count differs from the header (ragged or
 truncated lines) come back separately so they can be quarantined with their line
 number. File-level problems raise `DeliveryError` naming the file, the line and the rule:
@@ -18,14 +20,20 @@ import csv
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import duckdb
+import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
+from dl_platform.resources.sql import quote_identifier, quote_literal, single_statement
 from dl_platform.sources.names import column_name_problem, shown_name
 from dl_platform.sources.registry import Source
 
@@ -47,6 +55,9 @@ _DESCRIBED = {"zip": "a zip archive", "bzip2": "bzip2-compressed", "xz": "xz-com
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # A NUL in more than this share of characters means the whole file is in a wider encoding.
 _NUL_SHARE_FOR_UTF16 = 0.2
+_uid = itertools.count()
+# Python codec name -> the name DuckDB's CSV reader knows it by (same bytes per line break).
+_DUCKDB_ENCODINGS = {"utf-8": "utf-8", "iso8859-1": "latin-1"}
 
 
 class DeliveryError(ValueError):
@@ -62,13 +73,13 @@ class DeliveryError(ValueError):
 
 @dataclass
 class Delivery:
-    """A parsed delivery: well-formed rows as strings, plus rows that could not be split."""
+    """A staged delivery: its well-formed rows are in a temp table, the others listed here."""
 
     path: Path
     sha256: str
     size: int
     columns: list[str]
-    rows: pd.DataFrame  # delivery columns as nullable strings + _row_number
+    rows: int  # well-formed rows staged
     malformed: list[dict]  # {_row_number, rule, reason, record}
 
 
@@ -214,70 +225,185 @@ def _check_mapped_columns(path: Path, header: list[str], source: Source, delimit
     )
 
 
-def _read_csv(path: Path, data: bytes, source: Source) -> tuple[list[str], pd.DataFrame, list[dict]]:
-    text = _decode(path, _unpack_csv(path, data, source), source.encoding)
-    has_nul = "\x00" in text
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter, strict=False)
+def _first_record(text: str, delimiter: str) -> list[str]:
     try:
-        header = [h.strip() for h in next(reader)]
+        # The header is the first record: a slice is enough (StringIO would copy the whole file).
+        return [h.strip() for h in next(csv.reader(io.StringIO(text[: 1 << 20], newline=""), delimiter=delimiter))]
     except StopIteration:
-        raise DeliveryError(path, "not_empty", "file has no header line") from None
-    if has_nul:
-        _refuse_nul(path, header, 1, header, text)
+        return []
+
+
+def _find_nul(path: Path, text: str, header: list[str], delimiter: str) -> None:
+    """Name the first field holding a NUL (only run when the file has one: a Python pass)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    for row in reader:
+        _refuse_nul(path, row, reader.line_num, header, text)
+
+
+def _record_lines(data: bytes) -> np.ndarray:
+    """1-based numbers of the non-blank lines after the header: each is one record's line
+    when no quoted field spans lines (`_number_rows` checks)."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(buf == ord("\n"))
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends, [len(buf)]))
+    length = stops - starts
+    # A line holding only "\r" (CRLF files) is blank too.
+    cr_only = (length == 1) & (buf[np.minimum(starts, max(len(buf) - 1, 0))] == ord("\r"))
+    lines = np.flatnonzero((length > 0) & ~cr_only) + 1
+    return lines[lines > 1]
+
+
+def _clean(column: str, expression: str | None = None) -> str:
+    """Delivered text as stored: surrounding spaces removed, blank as NULL."""
+    return f"nullif(trim({expression or quote_identifier(column)}), '') as {quote_identifier(column)}"
+
+
+def _reject_reason(error_type: str, message: str, fields: int, width: int) -> tuple[str, str]:
+    if error_type in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+        return "field_count", f"row has {fields} fields, header has {width} (ragged or truncated line)"
+    return "csv_syntax", f"unreadable line: {message}"
+
+
+def _stage_csv(conn: Any, path: Path, data: bytes, source: Source, table: str) -> tuple[list[str], list[dict]]:
+    raw = _unpack_csv(path, data, source)
+    text = _decode(path, raw, source.encoding)
+    header = _first_record(text, source.delimiter)
+    if not header:
+        raise DeliveryError(path, "not_empty", "file has no header line")
+    if "\x00" in text:
+        _find_nul(path, text, header, source.delimiter)
     _check_header(path, header, source, source.delimiter)
-    width = len(header)
-    good: list[list[str]] = []
-    lines: list[int] = []
-    malformed: list[dict] = []
+    # DuckDB reads UTF-8 and Latin-1 files itself; anything else (or a gzip stream, checked
+    # above) it gets as a UTF-8 copy in its spill folder.
+    native = _DUCKDB_ENCODINGS.get(codecs.lookup(source.encoding).name)
+    target, encoding, lines_of = path, native, raw
+    if raw is not data or native is None:
+        spill = Path(conn.execute("select current_setting('temp_directory')").fetchall()[0][0] or ".")
+        spill.mkdir(parents=True, exist_ok=True)
+        target, encoding = spill / f"__dl_delivery_{next(_uid)}.csv", "utf-8"
+        lines_of = text.encode("utf-8")
+        target.write_bytes(lines_of)
+    rejects, scans, scanned = f"{table}__rejects", f"{table}__reject_scans", f"{table}__scan"
+    columns = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in header) + "}"
     try:
-        for row in reader:
-            if not row:
-                continue
-            if has_nul:
-                _refuse_nul(path, row, reader.line_num, header, text)
-            if len(row) == width:
-                good.append(row)
-                lines.append(reader.line_num)
-            else:
-                malformed.append({
-                    ROW_NUMBER: reader.line_num,
-                    "rule": "field_count",
-                    "reason": f"row has {len(row)} fields, header has {width} (ragged or truncated line)",
-                    "record": json.dumps(dict(zip(header, row, strict=False)) | {"_extra": row[width:]}),
-                })
-    except csv.Error as exc:
-        raise DeliveryError(path, "csv_syntax", f"unreadable CSV: {exc}", reader.line_num) from None
-    frame = pd.DataFrame(good, columns=header, dtype="string")
-    frame[ROW_NUMBER] = pd.Series(lines, dtype="int64")
-    return header, frame, malformed
+        conn.execute(single_statement(
+            f"""create or replace temp table {scanned} as select {', '.join(_clean(c) for c in header)} from read_csv(
+                {quote_literal(str(target))}, header = true, auto_detect = false, columns = {columns},
+                delim = {quote_literal(source.delimiter)}, quote = '"', escape = '"',
+                encoding = {quote_literal(encoding)},
+                store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{scans}')"""
+        ))
+        rejected = conn.execute(
+            f"select line, any_value(error_type), any_value(error_message), any_value(csv_line) "
+            f"from {rejects} group by line order by line"
+        ).fetchall()
+    finally:
+        if target != path:
+            target.unlink(missing_ok=True)
+    malformed = []
+    for line, error_type, message, csv_line in rejected:
+        # DuckDB may keep the line break before the line (CRLF files): not part of the record.
+        line_text = (csv_line or "").strip("\r\n")
+        fields = next(csv.reader(io.StringIO(line_text, newline=""), delimiter=source.delimiter), [])
+        rule, reason = _reject_reason(str(error_type), str(message), len(fields), len(header))
+        record = dict(zip(header, fields, strict=False)) | ({"_extra": fields[len(header):]}
+                                                             if len(fields) > len(header) else {})
+        malformed.append({ROW_NUMBER: int(line), "rule": rule, "reason": reason, "record": json.dumps(record)})
+    for name in (rejects, scans):
+        conn.execute(f"drop table if exists {name}")
+    _number_rows(conn, scanned, _record_lines(lines_of), [m[ROW_NUMBER] for m in malformed], table)
+    return header, malformed
 
 
-def _read_parquet(path: Path, source: Source) -> tuple[list[str], pd.DataFrame, list[dict]]:
+def _number_rows(conn: Any, scanned: str, lines: np.ndarray, rejected: list[int], table: str) -> None:
+    """View `table`: the scanned rows, each with the line it came from (`_row_number`).
+
+    DuckDB keeps file order (rowid) but not line numbers. Every non-blank line after the
+    header is one record unless a quoted field spans lines; then records are numbered in order
+    instead (header = 1), which is what DuckDB's rejects count too. Usually the lines run on
+    without a gap (line = rowid + 2); otherwise each row looks its line up in one list.
+    """
+    n_rows = conn.execute(f"select count(*) from {scanned}").fetchall()[0][0]
+    bad = np.array(sorted(set(rejected)), dtype="int64")
+    if len(lines) != n_rows + len(bad) or not np.isin(bad, lines).all():
+        lines = np.arange(2, n_rows + len(bad) + 2)
+    accepted = lines[~np.isin(lines, bad)]
+    if len(accepted) == 0 or accepted[-1] - accepted[0] == len(accepted) - 1:
+        start = int(accepted[0]) if len(accepted) else 2
+        conn.execute(f"create or replace temp view {table} as select *, rowid + {start} as {ROW_NUMBER} from {scanned}")
+        return
+    conn.register("__dl_lines", pd.DataFrame({ROW_NUMBER: accepted.astype("int64")}))
     try:
-        table = pq.read_table(path)
-    except Exception as exc:  # pyarrow raises several types for corrupt files
+        conn.execute(f"create or replace temp table {table}__lines as "
+                     f"select list({ROW_NUMBER} order by {ROW_NUMBER}) as lines from __dl_lines")
+    finally:
+        conn.unregister("__dl_lines")
+    conn.execute(
+        f"""create or replace temp view {table} as
+        select s.*, l.lines[s.rowid + 1] as {ROW_NUMBER} from {scanned} s cross join {table}__lines l"""
+    )
+
+
+def _stage_parquet(conn: Any, path: Path, data: bytes, source: Source, table: str) -> list[str]:
+    kind = _container(data)
+    if kind is not None:
+        raise DeliveryError(path, "compression", f"the file is {_DESCRIBED[kind]}; unpack it first "
+                            "(Parquet compresses its own columns)")
+    scan = f"read_parquet({quote_literal(str(path))}, file_row_number = true)"
+    try:
+        described = conn.execute(f"describe select * from {scan}").fetchall()
+    except duckdb.Error as exc:
         raise DeliveryError(path, "parquet_readable", f"not a readable Parquet file: {exc}") from None
-    header = list(table.column_names)
+    types = {name: kind for name, kind, *_ in described if name != "file_row_number"}
+    header = list(types)
     _check_header(path, header, source, source.delimiter)
-    frame = table.to_pandas()
-    for column in header:
-        col = frame[column]
-        if pd.api.types.is_datetime64_any_dtype(col):
-            frame[column] = col.dt.strftime("%Y-%m-%d")
-        frame[column] = frame[column].astype("string")
-    frame[ROW_NUMBER] = pd.Series(range(1, len(frame) + 1), dtype="int64")
-    return header, frame, []
+
+    def text(column: str) -> str:
+        q, kind = quote_identifier(column), types[column].upper()
+        if kind.startswith(("DATE", "TIMESTAMP")):
+            return f"strftime({q}, '%Y-%m-%d') as {q}"
+        # Only text can carry surrounding spaces or be blank.
+        return _clean(column) if kind == "VARCHAR" else f"cast({q} as varchar) as {q}"
+
+    try:
+        conn.execute(single_statement(
+            f"""create or replace temp table {table}__scan as
+            select {', '.join(text(c) for c in header)}, file_row_number + 1 as {ROW_NUMBER} from {scan}"""
+        ))
+    except duckdb.Error as exc:
+        raise DeliveryError(path, "parquet_readable", f"not a readable Parquet file: {exc}") from None
+    conn.execute(f"create or replace temp view {table} as select * from {table}__scan")
+    return header
 
 
-def read_delivery(path: Path, source: Source) -> Delivery:
-    """Read a delivery for `source`.
+@contextmanager
+def _file_order(conn: Any) -> Iterator[None]:
+    """Staged rows must keep file order (rowid numbers CSV rows): warehouse connections
+    drop insertion order for speed, so it is switched back on while staging."""
+    before = conn.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]
+    conn.execute("set preserve_insertion_order = true")
+    try:
+        yield
+    finally:
+        conn.execute(f"set preserve_insertion_order = {'true' if before else 'false'}")
 
-    Args:
-        path: a CSV (`.csv`, `.csv.gz`) or Parquet file in the source's landing folder.
-        source: the registry entry (encoding, delimiter, compression, mapped columns).
 
-    Returns:
-        The parsed delivery; empty strings become nulls.
+def drop_staged(conn: Any, table: str) -> None:
+    """Drop what `stage_delivery` created for `table` (safe when nothing was)."""
+    conn.execute(f"drop view if exists {table}")
+    for suffix in ("__scan", "__lines", "__rejects", "__reject_scans"):
+        conn.execute(f"drop table if exists {table}{suffix}")
+
+
+def stage_delivery(conn: Any, path: Path, source: Source, table: str, sha256: str | None = None) -> Delivery:
+    """Stage a delivery for `source` as temp view `table` of the DuckDB connection `conn`
+    (backed by temp tables `drop_staged` removes).
+
+    The view holds every well-formed row: the delivery's columns as text (surrounding
+    whitespace removed, blank as NULL) and `_row_number` (the CSV line, or the Parquet row).
+    DuckDB parses the file (`read_csv` with its rejects table, `read_parquet`): no Python
+    loop over rows. Rows that could not be split come back in `malformed`.
 
     Raises:
         DeliveryError: the file is empty, compressed unexpectedly, undecodable, holds NUL bytes,
@@ -287,16 +413,12 @@ def read_delivery(path: Path, source: Source) -> Delivery:
     if size == 0:
         raise DeliveryError(path, "not_empty", "file is empty (0 bytes)")
     data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    if path.suffix.lower() == ".parquet":
-        kind = _container(data)
-        if kind is not None:
-            raise DeliveryError(path, "compression", f"the file is {_DESCRIBED[kind]}; unpack it first "
-                                "(Parquet compresses its own columns)")
-        header, frame, malformed = _read_parquet(path, source)
-    else:
-        header, frame, malformed = _read_csv(path, data, source)
-    for column in header:
-        stripped = frame[column].str.strip()
-        frame[column] = stripped.mask(stripped == "")
-    return Delivery(path=path, sha256=sha, size=size, columns=header, rows=frame, malformed=malformed)
+    sha = sha256 or hashlib.sha256(data).hexdigest()  # the caller may have hashed the file already
+    malformed: list[dict] = []
+    with _file_order(conn):
+        if path.suffix.lower() == ".parquet":
+            header = _stage_parquet(conn, path, data, source, table)
+        else:
+            header, malformed = _stage_csv(conn, path, data, source, table)
+    rows = int(conn.execute(f"select count(*) from {table}").fetchall()[0][0])
+    return Delivery(path=path, sha256=sha, size=size, columns=header, rows=rows, malformed=malformed)
