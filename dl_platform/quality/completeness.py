@@ -12,9 +12,9 @@ from scipy.stats import binom
 
 from dl_platform.quality.outcome import CheckOutcome
 from dl_platform.quality.thresholds import GROUP_ALPHA, GROUP_MIN_RECORDS, GROUP_SHARE_FACTOR
-from dl_platform.quality.validity import field_valid
 
 NAME = "identifier_completeness"
+OVERALL = "(all records)"  # the dimension of the whole-source row in the counts
 # Payload columns naming the organisation that supplied a record, as delivered by source.
 ORGANISATION_COLUMNS = ("PROCODET", "site_code", "la_code", "practice_code", "gp_practice_code")
 
@@ -31,55 +31,47 @@ def organisation_column(columns: list[str]) -> str | None:
     return next((lower[c.lower()] for c in ORGANISATION_COLUMNS if c.lower() in lower), None)
 
 
-def _group_failures(
-    valid: pd.DataFrame, groups: dict[str, pd.Series], minimums: dict[str, float]
-) -> list[dict]:
+def _group_failures(groups: pd.DataFrame, minimums: dict[str, float]) -> list[dict]:
     failures = []
-    for dimension, keys in groups.items():
-        for field, minimum in minimums.items():
-            if field not in valid:
-                continue
-            stats = valid[field].groupby(keys.to_numpy()).agg(["sum", "mean", "size"])
-            floor = minimum * GROUP_SHARE_FACTOR
-            chance = binom.cdf(stats["sum"], stats["size"], floor)
-            bad = stats[(stats["size"] >= GROUP_MIN_RECORDS) & (stats["mean"] < floor) & (chance < GROUP_ALPHA)]
-            for group, row in bad.iterrows():
-                failures.append({
-                    "field": field, "dimension": dimension, "group": str(group),
-                    "records": int(row["size"]), "share": round(float(row["mean"]), 4),
-                    "p_value": float(f"{chance[stats.index.get_loc(group)]:.2g}"),
-                })
+    for field, minimum in minimums.items():
+        floor = minimum * GROUP_SHARE_FACTOR
+        share = groups[field] / groups["records"]
+        chance = binom.cdf(groups[field], groups["records"], floor)
+        bad = (groups["records"] >= GROUP_MIN_RECORDS) & (share < floor) & (chance < GROUP_ALPHA)
+        for i in groups.index[bad]:
+            failures.append({
+                "field": field, "dimension": groups.at[i, "dimension"], "group": str(groups.at[i, "group"]),
+                "records": int(groups.at[i, "records"]), "share": round(float(share[i]), 4),
+                "p_value": float(f"{chance[groups.index.get_loc(i)]:.2g}"),
+            })
     return failures
 
 
-def check_completeness(
-    identifiers: pd.DataFrame,
-    minimums: dict[str, float],
-    today: pd.Timestamp,
-    groups: dict[str, pd.Series] | None = None,
-) -> CheckOutcome:
+def check_completeness(valid: pd.DataFrame, minimums: dict[str, float]) -> CheckOutcome:
     """Compare each field's share of valid values with its minimum, overall and per group.
 
     Args:
-        identifiers: raw identifier columns named by standard field (strings as delivered).
+        valid: counts from `source_stats` — one row per (dimension, group) with `records` and
+            the number of present, valid values of each field; dimension `OVERALL` is the whole
+            source, the others groups such as each delivery file and organisation code.
         minimums: field -> minimum share of valid values (0..1).
-        today: the run date (a date of birth after it is invalid).
-        groups: dimension name -> group key per row (e.g. delivery file, organisation code).
 
     Returns:
         Fails when a field's overall share is below its minimum, or when a group of at least
         `GROUP_MIN_RECORDS` rows falls below half of it by more than chance explains
         (binomial p < `GROUP_ALPHA`); the reason names field and group.
     """
-    fields = [f for f in minimums if f in identifiers.columns]
-    if identifiers.empty or not fields:
+    fields = [f for f in minimums if f in valid.columns]
+    overall = valid[valid["dimension"] == OVERALL]
+    records = int(overall["records"].iloc[0]) if len(overall) else 0
+    if not records or not fields:
         return CheckOutcome(NAME, True, details={"note": "not applicable: no records or no mapped fields"})
-    valid = pd.DataFrame({f: field_valid(f, identifiers[f], today) for f in fields})
-    shares = {f: round(float(valid[f].mean()), 4) for f in fields}
+    shares = {f: round(float(overall[f].iloc[0]) / records, 4) for f in fields}
     low = [f for f in fields if shares[f] < minimums[f]]
-    group_failures = _group_failures(valid, groups or {}, {f: minimums[f] for f in fields})
+    groups = valid[valid["dimension"] != OVERALL].reset_index(drop=True)
+    group_failures = _group_failures(groups, {f: minimums[f] for f in fields})
     reasons = [
-        f"{LABELS.get(f, f)} is present and valid for {shares[f]:.1%} of {len(valid)} records, "
+        f"{LABELS.get(f, f)} is present and valid for {shares[f]:.1%} of {records} records, "
         f"below the minimum {minimums[f]:.0%}"
         for f in low
     ]
@@ -93,5 +85,5 @@ def check_completeness(
         reasons.append(f"and {len(group_failures) - 5} more groups")
     return CheckOutcome(
         NAME, not reasons, measured=shares, threshold={f: minimums[f] for f in fields},
-        reason="; ".join(reasons), details={"records": len(valid), "failing_groups": group_failures},
+        reason="; ".join(reasons), details={"records": records, "failing_groups": group_failures},
     )

@@ -12,7 +12,6 @@ from dl_platform.quality.thresholds import (
     SEX_MAX_SINGLE_SHARE,
     SEX_MIN_RECORDS,
 )
-from dl_platform.quality.validity import sex_normalised
 
 SEX = "sex_not_all_one_value"
 FUTURE_DOB = "no_future_dates_of_birth"
@@ -21,79 +20,88 @@ AFTER_DEATH = "no_activity_after_death"
 UNIQUE = "record_id_unique"
 
 
-def check_sex_mix(sex: pd.Series | None) -> CheckOutcome:
-    """Fails when at least 99% of the records with a known sex have the same one."""
-    if sex is None:
+def check_sex_mix(counts: dict[str, int] | None) -> CheckOutcome:
+    """Fails when at least 99% of the records with a known sex have the same one.
+
+    Args:
+        counts: records by standardised sex ('M', 'F'); None when the source has no sex field.
+    """
+    if counts is None:
         return not_applicable(SEX, "the source carries no sex field")
-    known = sex_normalised(sex).dropna()
-    if len(known) < SEX_MIN_RECORDS:
+    known = sum(counts.values())
+    if known < SEX_MIN_RECORDS:
         return not_applicable(SEX, f"fewer than {SEX_MIN_RECORDS} records with a known sex")
-    shares = known.value_counts(normalize=True)
-    top = float(shares.iloc[0])
+    code, most = max(counts.items(), key=lambda kv: kv[1])
+    top = most / known
     passed = top < SEX_MAX_SINGLE_SHARE
-    label = {"M": "male", "F": "female"}[shares.index[0]]
+    label = {"M": "male", "F": "female"}[code]
     reason = "" if passed else (
-        f"{top:.1%} of {len(known)} records with a known sex are {label}; a delivery that is (almost) "
+        f"{top:.1%} of {known} records with a known sex are {label}; a delivery that is (almost) "
         f"all one sex usually means a mis-mapped or filtered extract"
     )
     return CheckOutcome(SEX, passed, measured=round(top, 4), threshold=SEX_MAX_SINGLE_SHARE, reason=reason,
-                        details={"records_with_known_sex": len(known), "most_common": label})
+                        details={"records_with_known_sex": known, "most_common": label})
 
 
-def check_future_dob(dob: pd.Series | None, today: pd.Timestamp) -> CheckOutcome:
-    """Records whose (parsed) date of birth is after the run date."""
+def check_future_dob(dob: dict[str, int] | None, today: pd.Timestamp) -> CheckOutcome:
+    """Records whose (parsed) date of birth is after the run date.
+
+    Args:
+        dob: `with_dob` and `future` counts; None when the source has no date of birth.
+        today: the run date (for the message).
+    """
     if dob is None:
         return not_applicable(FUTURE_DOB, "the source carries no date of birth")
-    future = int((dob > today).sum())
+    future = dob["future"]
     reason = "" if not future else f"{future} records have a date of birth after {today.date()}"
     return CheckOutcome(FUTURE_DOB, not future, measured=future, threshold=0, reason=reason,
-                        details={"records_with_dob": int(dob.notna().sum())})
+                        details={"records_with_dob": dob["with_dob"]})
 
 
-def check_death_before_birth(dob: pd.Series | None, dod: pd.Series | None) -> CheckOutcome:
-    """Records whose date of death precedes their date of birth (both parsed)."""
-    if dob is None or dod is None:
+def check_death_before_birth(death: dict[str, int] | None) -> CheckOutcome:
+    """Records whose date of death precedes their date of birth (both parsed).
+
+    Args:
+        death: `with_death`, `both` (records with both dates) and `death_before_birth` counts;
+            None when the source lacks either date.
+    """
+    if death is None:
         return not_applicable(DEATH_BEFORE_BIRTH, "the source carries no date of death and date of birth")
-    both = dob.notna() & dod.notna()
-    bad = int((dod[both] < dob[both]).sum())
-    reason = "" if not bad else f"{bad} of {int(both.sum())} records with both dates died before they were born"
+    bad, both = death["death_before_birth"], death["both"]
+    reason = "" if not bad else f"{bad} of {both} records with both dates died before they were born"
     return CheckOutcome(DEATH_BEFORE_BIRTH, not bad, measured=bad, threshold=0, reason=reason,
-                        details={"records_with_death": int(dod.notna().sum())})
+                        details={"records_with_death": death["with_death"]})
 
 
-def check_activity_after_death(activity: pd.Series, death: pd.Series, date_column: str) -> CheckOutcome:
+def check_activity_after_death(deceased: int, after: int, date_column: str) -> CheckOutcome:
     """Records dated after the master register's date of death for the same valid NHS number.
 
     Args:
-        activity: each record's activity date (parsed), aligned with `death`.
-        death: the date of death the master holds for the record's NHS number (NaT if alive
-            or unknown).
+        deceased: records whose NHS number the master holds a date of death for (and dated).
+        after: of those, records dated after that death.
         date_column: the delivery column the activity date came from (for the message).
 
     Returns:
         Fails when more than `MAX_ACTIVITY_AFTER_DEATH` records are dated after death.
     """
-    both = activity.notna() & death.notna()
-    after = int((activity[both] > death[both]).sum())
     passed = after <= MAX_ACTIVITY_AFTER_DEATH
     reason = "" if passed else (
         f"{after} records have {date_column} after the date of death the master register holds "
-        f"for their NHS number ({int(both.sum())} records belong to people recorded as dead)"
+        f"for their NHS number ({deceased} records belong to people recorded as dead)"
     )
     return CheckOutcome(AFTER_DEATH, passed, measured=after, threshold=MAX_ACTIVITY_AFTER_DEATH, reason=reason,
-                        details={"records_of_deceased": int(both.sum())})
+                        details={"records_of_deceased": deceased})
 
 
-def check_unique(record_ids: pd.Series) -> CheckOutcome:
-    """Duplicate or missing record ids in the loaded table."""
-    missing = int(record_ids.isna().sum())
-    dupes = int(record_ids.dropna().duplicated().sum())
-    bad = missing + dupes
+def check_unique(records: int, duplicates: int, missing: int) -> CheckOutcome:
+    """Duplicate or missing record ids in the loaded table (`duplicates`: rows beyond the
+    first of each id)."""
+    bad = missing + duplicates
     reason = "" if not bad else (
-        f"{dupes} duplicate and {missing} missing record ids among {len(record_ids)} records"
+        f"{duplicates} duplicate and {missing} missing record ids among {records} records"
     )
     return CheckOutcome(UNIQUE, not bad, measured=bad, threshold=0, reason=reason,
-                        details={"records": len(record_ids), "duplicates": dupes, "missing": missing})
+                        details={"records": records, "duplicates": duplicates, "missing": missing})
 
 
 def check_quarantine_share(rows_read: int, rows_quarantined: int, limit: float) -> CheckOutcome:

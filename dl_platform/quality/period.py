@@ -12,7 +12,6 @@ from dl_platform.quality.thresholds import (
     MAX_WRONG_FYEAR_SHARE,
     MISSING_MONTH_MIN_MEAN,
 )
-from dl_platform.quality.volume import monthly_counts
 from dl_platform.sources.registry import Period
 
 WITHIN = "within_coverage_period"
@@ -21,37 +20,41 @@ FYEAR = "filed_in_right_financial_year"
 NO_PERIOD = "no period declared"
 
 
-def check_within_period(dates: pd.Series, period: Period | None) -> CheckOutcome:
-    """Share of dated records outside `period` (undated records are not judged here)."""
-    if period is None:
+def check_within_period(counts: dict[str, int] | None, period: Period | None) -> CheckOutcome:
+    """Share of dated records outside `period` (undated records are not judged here).
+
+    Args:
+        counts: `dated`, `undated`, `before_start`, `after_end` (from `source_stats`).
+        period: the declared coverage period, or None.
+    """
+    if period is None or counts is None:
         return not_applicable(WITHIN, NO_PERIOD)
-    dated = dates.dropna()
-    if dated.empty:
+    if not counts["dated"]:
         return not_applicable(WITHIN, f"no record has a parseable {period.date_column}")
-    start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
-    before, after = int((dated < start).sum()), int((dated > end).sum())
-    share = (before + after) / len(dated)
+    before, after = counts["before_start"], counts["after_end"]
+    share = (before + after) / counts["dated"]
     passed = share <= MAX_OUT_OF_PERIOD_SHARE
     reason = "" if passed else (
-        f"{before + after} of {len(dated)} records ({share:.2%}) have {period.date_column} outside the "
+        f"{before + after} of {counts['dated']} records ({share:.2%}) have {period.date_column} outside the "
         f"coverage period {period.start}..{period.end} ({before} before, {after} after)"
     )
     return CheckOutcome(WITHIN, passed, measured=round(share, 6), threshold=MAX_OUT_OF_PERIOD_SHARE,
                         reason=reason, details={"before_start": before, "after_end": after,
-                                                "undated": int(dates.isna().sum())})
+                                                "undated": counts["undated"]})
 
 
-def check_missing_months(dates: pd.Series, period: Period | None) -> CheckOutcome:
+def check_missing_months(counts: pd.Series, period: Period | None) -> CheckOutcome:
     """Months with no record between the first and last month observed inside the period.
+
+    Args:
+        counts: records a month inside the period, every month from first to last included.
+        period: the declared coverage period, or None.
 
     Judged only when the source averages at least `MISSING_MONTH_MIN_MEAN` records a month,
     so a sparse source is not failed for an empty month that chance explains.
     """
     if period is None:
         return not_applicable(MISSING_MONTHS, NO_PERIOD)
-    start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
-    inside = dates[(dates >= start) & (dates <= end)]
-    counts = monthly_counts(inside)
     if counts.empty:
         return not_applicable(MISSING_MONTHS, "no dated record inside the coverage period")
     mean = float(counts.mean())
@@ -68,29 +71,22 @@ def check_missing_months(dates: pd.Series, period: Period | None) -> CheckOutcom
                                  "last_month": str(counts.index[-1]), "missing_months": missing})
 
 
-def financial_year_code(dates: pd.Series) -> pd.Series:
-    """HES-style FYEAR ('2223' = April 2022 to March 2023) for each date."""
-    start_year = dates.dt.year - (dates.dt.month < 4).astype("Int64")
-    code = (start_year % 100).astype("Int64").astype("string").str.zfill(2) + (
-        ((start_year + 1) % 100).astype("Int64").astype("string").str.zfill(2)
-    )
-    return code.where(dates.notna())
+def check_financial_year(counts: dict[str, int] | None, date_column: str | None) -> CheckOutcome:
+    """Records whose FYEAR differs from the financial year (April-March) of their period date.
 
-
-def check_financial_year(dates: pd.Series, fyear: pd.Series | None, date_column: str | None) -> CheckOutcome:
-    """Records whose FYEAR differs from the financial year of their period date."""
-    if fyear is None or date_column is None:
+    Args:
+        counts: `judged` (records with both) and `wrong`; None when there is no FYEAR column.
+        date_column: the period date column, or None when no period is declared.
+    """
+    if counts is None or date_column is None:
         return not_applicable(FYEAR, "the source has no FYEAR column and period date")
-    judged = dates.notna() & fyear.notna()
-    if not judged.any():
+    if not counts["judged"]:
         return not_applicable(FYEAR, "no record has both FYEAR and a parseable date")
-    expected = financial_year_code(dates[judged])
-    delivered = fyear[judged].astype("string").str.strip()
-    wrong = int((expected != delivered).sum())
-    share = wrong / int(judged.sum())
+    wrong, judged = counts["wrong"], counts["judged"]
+    share = wrong / judged
     passed = share <= MAX_WRONG_FYEAR_SHARE
     reason = "" if passed else (
-        f"{wrong} of {int(judged.sum())} records ({share:.2%}) are filed under a FYEAR that is not the "
+        f"{wrong} of {judged} records ({share:.2%}) are filed under a FYEAR that is not the "
         f"financial year (April-March) of their {date_column}"
     )
     return CheckOutcome(FYEAR, passed, measured=round(share, 6), threshold=MAX_WRONG_FYEAR_SHARE,

@@ -63,16 +63,7 @@ def delivery_kind(file_name: str) -> str:
     return re.sub(r"\d+", "#", file_name)
 
 
-def monthly_counts(dates: pd.Series) -> pd.Series:
-    """Records per calendar month ('YYYY-MM'), every month between first and last included."""
-    months = dates.dropna().dt.to_period("M")
-    if months.empty:
-        return pd.Series(dtype="int64")
-    full = pd.period_range(months.min(), months.max(), freq="M")
-    return months.value_counts().reindex(full, fill_value=0).sort_index()
-
-
-def check_trend(dates: pd.Series, tolerance: float) -> CheckOutcome:
+def check_trend(counts: pd.Series, tolerance: float) -> CheckOutcome:
     """Flag months whose volume breaks from the mean of the trailing six months.
 
     A month is judged only when its trailing mean has at least `TREND_MIN_MONTHLY_RECORDS`
@@ -80,13 +71,12 @@ def check_trend(dates: pd.Series, tolerance: float) -> CheckOutcome:
     deviations (`POISSON_SIGMAS`), so small sources are not flagged for noise.
 
     Args:
-        dates: the activity date of each record (parsed, NaT allowed).
+        counts: records a month by activity date, every month from first to last included.
         tolerance: allowed relative deviation from the trailing mean.
 
     Returns:
         The outcome, listing the worst breaks (month, count, trailing mean).
     """
-    counts = monthly_counts(dates)
     if len(counts) <= TREND_WINDOW_MONTHS:
         return not_applicable(TREND, f"fewer than {TREND_WINDOW_MONTHS + 1} months of data")
     trailing = counts.shift(1).rolling(TREND_WINDOW_MONTHS).mean()
