@@ -14,15 +14,15 @@ import numpy as np
 import pandas as pd
 
 from dl_platform.quality.linkage_checks import MATCHED_STEPS
+from dl_platform.quality.source_stats import if_valid_nhs
 from dl_platform.quality.tables import pick_column, table_columns, table_exists
-from dl_platform.quality.validity import nhs_number_valid
+from dl_platform.resources.dbt_macros import render
 from dl_platform.resources.sql import (
     quote_identifier,
     quote_literal,
     quote_relation,
     single_statement,
 )
-from dl_platform.sources.dates import parse_delivery_dates
 from dl_platform.sources.registry import Registry
 
 MULTIPLE_FLAG_COLUMNS = ("multiple_match", "is_multiple_match", "multiple_matches", "has_multiple_matches")
@@ -62,17 +62,18 @@ def load_match_weights(conn: Any) -> pd.Series | None:
     return conn.execute(single_statement(sql)).df()["w"].dropna()
 
 
-def _nhs_from_raw(conn: Any, registry: Registry) -> pd.DataFrame:
-    """Valid NHS numbers read off the raw tables (only before dbt has standardised them)."""
-    frames = []
+def _nhs_from_raw_sql(registry: Registry, conn: Any) -> str | None:
+    """SELECT of (source, record_id, nhs_number: cleaned when valid) off the raw tables (only
+    before dbt has standardised them), by the dbt rule macros."""
+    parts = []
     for source in registry.linked_sources:
         table = f"raw.{source.name}__identifiers"
         if "nhs_number" not in source.identifiers or not table_exists(conn, table):
             continue
-        f = conn.execute(single_statement(f"select record_id, nhs_number from {quote_relation(table)}")).df()
-        cleaned = f["nhs_number"].astype("string").str.replace(r"[\s.\-]", "", regex=True)
-        frames.append(f.assign(source=source.name, nhs_number=cleaned.where(nhs_number_valid(f["nhs_number"]))))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["source", "record_id", "nhs_number"])
+        parts.append(f"select {quote_literal(source.name)} as source, record_id, {if_valid_nhs('clean')} as nhs_number "
+                     f"from (select record_id, {render('clean_nhs_number', 'nhs_number')} as clean "
+                     f"from {quote_relation(table)})")
+    return " union all ".join(parts) if parts else None
 
 
 def _payload_date_sql(conn: Any, source: str, column: str) -> str | None:
@@ -91,34 +92,36 @@ def _payload_date_sql(conn: Any, source: str, column: str) -> str | None:
 
 def load_linked_evidence(conn: Any, registry: Registry) -> pd.DataFrame:
     """Each record of `mpi.record_person` with its person, valid NHS number, the master's date of
-    death and the record's activity date.
+    death and the record's activity date (dates parsed by the dbt macro `parse_date`).
 
     Joined in the engine: at 1M persons these are 5M-row joins on text keys, which pandas
     took over a minute to do.
     """
     cols, joins = ["rp.source", "rp.record_id", "rp.person_id"], []
-    standardised = table_exists(conn, STANDARDISED)
-    if standardised:
+    if table_exists(conn, STANDARDISED):
         cols.append("case when i.nhs_number_valid then i.nhs_number end as nhs_number")
         joins.append(f"left join {STANDARDISED} i on i.source = rp.source and i.record_id = rp.record_id")
+    elif raw := _nhs_from_raw_sql(registry, conn):
+        cols.append("n.nhs_number")
+        joins.append(f"left join ({raw}) n on n.source = rp.source and n.record_id = rp.record_id")
+    else:
+        cols.append("null::varchar as nhs_number")
     master = registry.master
     death = _payload_date_sql(conn, master.name, "date_of_death") if master else None
     if death:
-        cols.append("d.v as date_of_death")
+        cols.append(f"{render('parse_date', 'd.v')} as date_of_death")
         joins.append(f"left join ({death}) d on d.source = rp.source and d.record_id = rp.record_id")
     activity = [sql for s in registry.linked_sources if s.period
                 for sql in [_payload_date_sql(conn, s.name, s.period.date_column)] if sql]
     if activity:
-        cols.append("a.v as activity_date")
+        cols.append(f"{render('parse_date', 'a.v')} as activity_date")
         joins.append(f"left join ({' union all '.join(activity)}) a "
                      "on a.source = rp.source and a.record_id = rp.record_id")
     out = conn.execute(single_statement(
         f"select {', '.join(cols)} from {RECORD_PERSON} rp {' '.join(joins)}")).df()
-    if not standardised:
-        out = out.merge(_nhs_from_raw(conn, registry), on=["source", "record_id"], how="left")
-    for column in ("date_of_death", "activity_date"):
+    for column in ("date_of_death", "activity_date"):  # DATE arrives as datetime64 at day precision
         if column in out:
-            out[column] = parse_delivery_dates(out[column])
+            out[column] = out[column].astype("datetime64[ns]")
     return out
 
 

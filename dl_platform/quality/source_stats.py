@@ -52,7 +52,7 @@ def _date_literal(day: Any) -> str:
 def valid_sql(field_name: str, column: str, today: pd.Timestamp) -> str:
     """SQL: the delivered value of a standard identifier field is present and usable."""
     if field_name == "nhs_number":
-        return f"({_if_valid_nhs(render('clean_nhs_number', column))} is not null)"
+        return f"({if_valid_nhs(render('clean_nhs_number', column))} is not null)"
     if field_name == "postcode":
         return _place_postcode(render("normalise_postcode", column))
     if field_name == "date_of_birth":
@@ -125,7 +125,7 @@ def _records_table(conn: Any, source: Source, table: str, today: pd.Timestamp) -
     # the parsed form exactly as `valid_sql` states it.
     parsed = {}
     if "nhs_number" in fields:
-        parsed["nhs_number"] = lookups.add("nhs_number", _if_valid_nhs, lambda v: render("clean_nhs_number", v))
+        parsed["nhs_number"] = lookups.add("nhs_number", if_valid_nhs, lambda v: render("clean_nhs_number", v))
         cols.append(f"{parsed['nhs_number']} as nhs_clean")
     if "date_of_birth" in fields:
         parsed["date_of_birth"] = lookups.add("date_of_birth", lambda v: render("parse_date", v))
@@ -154,7 +154,7 @@ def _records_table(conn: Any, source: Source, table: str, today: pd.Timestamp) -
     return present
 
 
-def _if_valid_nhs(clean: str) -> str:
+def if_valid_nhs(clean: str) -> str:
     """SQL: the cleaned NHS number `clean` when it is valid, else NULL."""
     return f"case when {render('is_valid_nhs_number', clean)} then {clean} end"
 
@@ -265,7 +265,7 @@ def _after_death(conn: Any, source: Source, registry: Registry, view: str, today
     deceased, after = conn.execute(
         f"""with deaths as (
                 select nhs_clean, min(death) as death from (
-                    select {_if_valid_nhs('clean')} as nhs_clean, death from (
+                    select {if_valid_nhs('clean')} as nhs_clean, death from (
                         select {render('clean_nhs_number', 'i.nhs_number')} as clean,
                                {render('parse_date', 'p.' + death)} as death
                         from (select record_id, {death} from {m_payload} where nullif(trim({death}), '') is not null) p

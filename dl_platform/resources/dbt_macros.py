@@ -41,7 +41,7 @@ class _Adapter:
 
 
 @cache
-def _module() -> Any:
+def _environment() -> tuple[jinja2.Environment, Any]:
     root = macros_dir()
     source = "\n".join(
         p.read_text(encoding="utf-8") for d in MACRO_DIRS for p in sorted((root / d).glob("*.sql"))
@@ -52,7 +52,11 @@ def _module() -> Any:
     # rendering the value in place is equivalent.
     env.globals.update(adapter=adapter, execute=True, **{"return": lambda value: value})
     adapter.module = env.from_string(source).module
-    return adapter.module
+    return env, adapter.module
+
+
+def _module() -> Any:
+    return _environment()[1]
 
 
 def render(name: str, *args: Any, **kwargs: Any) -> str:
@@ -66,3 +70,11 @@ def render(name: str, *args: Any, **kwargs: Any) -> str:
     if macro is None:
         raise KeyError(f"no dbt macro {name!r} under {macros_dir()}")
     return " ".join(str(macro(*args, **kwargs)).split())
+
+
+def render_template(template: str) -> str:
+    """SQL of a Jinja template calling rule macros, as `dbt compile --inline` would render it
+    (used to prove the two renderings agree)."""
+    env, module = _environment()
+    macros = {name: getattr(module, name) for name in dir(module) if not name.startswith("_")}
+    return env.from_string(template).render(**macros)

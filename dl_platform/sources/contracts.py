@@ -32,7 +32,7 @@ from pandera.errors import SchemaErrors
 
 from dl_platform.resources.dbt_macros import render
 from dl_platform.resources.sql import quote_identifier, quote_literal
-from dl_platform.sources.dates import BEFORE_EARLIEST, EARLIEST_PLAUSIBLE, IN_THE_FUTURE
+from dl_platform.sources.dates import EARLIEST_PLAUSIBLE, MACRO_KINDS
 from dl_platform.sources.reader import ROW_NUMBER
 from dl_platform.sources.registry import Source
 
@@ -61,8 +61,6 @@ _FLAGGED_DATE = (
     "kept as delivered; an impossible, unrecognised, pre-1880 or future date is counted in the raw "
     "asset's flagged_values, not quarantined"
 )
-# describe_date_issue's kinds under the names raw metadata has always used.
-_MACRO_KINDS = {"before_minimum": BEFORE_EARLIEST, "after_maximum": IN_THE_FUTURE}
 PANDERA_SAMPLE = 1000
 PANDERA_QUARANTINE_CAP = 20_000
 
@@ -253,7 +251,7 @@ def flag_counts(conn: Any, accepted: str, source: Source, today: dt.date | None 
                             group by {value})))
                 where issue <> 'missing' group by issue order by issue"""
         ).fetchall()
-        out[name] = {_MACRO_KINDS.get(kind, kind): int(n) for kind, n in rows}
+        out[name] = {MACRO_KINDS.get(kind, kind): int(n) for kind, n in rows}
     return out
 
 

@@ -1,17 +1,18 @@
-"""Parse delivery dates in the three shapes NHS feeds use: ISO, DD/MM/YYYY and YYYYMMDD.
+"""Delivered dates: what makes one unusable, named once for raw metadata and the checks.
 
-The shape decides the format, so `01/02/2020` is always 1 February (UK order) and never
-guessed; anything else, or an impossible calendar date (31/02/1980), is unparseable.
-`date_issues` names what is wrong with a value so raw loading can count it; the dbt
-macro `describe_date_issue` applies the same lower bound (EARLIEST_PLAUSIBLE).
+The rule itself is the dbt macro pair `parse_date` / `describe_date_issue` (ISO, DD/MM/YYYY
+or YYYYMMDD, the shape deciding the format, so `01/02/2020` is always 1 February; an
+impossible calendar date such as 31/02/1980 is unusable). Raw loading and the source checks
+render those macros in SQL; the two helpers below apply the same SQL to a pandas Series for
+callers that hold one (the generator's tests), so there is no second definition.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-
+import duckdb
 import pandas as pd
+
+from dl_platform.resources.dbt_macros import render
 
 EARLIEST_PLAUSIBLE = pd.Timestamp("1880-01-01")
 
@@ -26,76 +27,30 @@ DATE_ISSUES = {
     BEFORE_EARLIEST: f"before {EARLIEST_PLAUSIBLE.date().isoformat()}",
     IN_THE_FUTURE: "after the day of loading",
 }
-
-_SHAPES: tuple[tuple[str, str], ...] = (
-    (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d"),
-    (r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$", "ISO8601"),
-    (r"^\d{2}/\d{2}/\d{4}$", "%d/%m/%Y"),
-    (r"^\d{8}$", "%Y%m%d"),
-)
+# describe_date_issue's kinds under the names above (it says 'missing' for an empty value).
+MACRO_KINDS = {"before_minimum": BEFORE_EARLIEST, "after_maximum": IN_THE_FUTURE}
 
 
-def parse_delivery_dates(values: pd.Series) -> pd.Series:
-    """Parse strings to timestamps; NaT where empty, of unknown shape or impossible.
-
-    Args:
-        values: strings as delivered (nulls allowed).
-
-    Returns:
-        A datetime64 series aligned with `values`.
-    """
-    text = values.astype("string").str.strip()
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    for pattern, fmt in _SHAPES:
-        mask = text.str.match(pattern).fillna(False).astype(bool)
-        if mask.any():
-            parsed = pd.to_datetime(text[mask], format=fmt, errors="coerce")
-            out.loc[mask] = parsed.dt.tz_localize(None) if parsed.dt.tz is not None else parsed
+def _over(values: pd.Series, expression: str) -> pd.Series:
+    """`expression` (SQL over column `v`) for each value, aligned with `values`."""
+    conn = duckdb.connect()
+    frame = pd.DataFrame({"v": values.astype("string").astype(object).where(values.notna(), None),
+                          "i": range(len(values))})
+    conn.register("vals", frame)
+    out = conn.execute(f"select {expression} as x from vals order by i").df()["x"]
+    out.index = values.index
     return out
 
 
+def parse_delivery_dates(values: pd.Series) -> pd.Series:
+    """Parse delivered strings to dates with the dbt macro `parse_date` (NaT where unusable)."""
+    return pd.to_datetime(_over(values, render("parse_date", "v")))
+
+
 def date_issues(values: pd.Series, today: pd.Timestamp | None = None) -> pd.Series:
-    """What is wrong with each delivered date: one of DATE_ISSUES, or NA when it is usable or empty.
-
-    Args:
-        values: strings as delivered (nulls allowed).
-        today: the last plausible day (default: today); dates after it are `in_the_future`.
-
-    Returns:
-        A string series aligned with `values`.
-    """
+    """What is wrong with each delivered date: one of DATE_ISSUES, or NA when it is usable or
+    empty (the dbt macro `describe_date_issue`, bounded by 1880 and `today`)."""
     today = (pd.Timestamp.today() if today is None else today).normalize()
-    text = values.astype("string").str.strip()
-    present = (text.notna() & (text != "")).fillna(False).astype(bool)
-    shaped = pd.Series(False, index=values.index)
-    for pattern, _ in _SHAPES:
-        shaped |= text.str.match(pattern).fillna(False).astype(bool)
-    parsed = parse_delivery_dates(values)
-    issues = pd.Series(pd.NA, index=values.index, dtype="string")
-    issues[present & ~shaped] = UNRECOGNISED_FORMAT
-    issues[(parsed < EARLIEST_PLAUSIBLE).fillna(False)] = BEFORE_EARLIEST
-    issues[(parsed.dt.normalize() > today).fillna(False)] = IN_THE_FUTURE
-    # pandas timestamps stop at 1677 and 2262, so a real date such as 2999-01-01 parses to NaT:
-    # decide those few with the calendar itself.
-    residual = present & shaped & parsed.isna()
-    for index, value in text[residual].items():
-        day = _calendar_date(value)
-        if day is None:
-            issues[index] = IMPOSSIBLE_DATE
-        elif day < EARLIEST_PLAUSIBLE.date():
-            issues[index] = BEFORE_EARLIEST
-        elif day > today.date():
-            issues[index] = IN_THE_FUTURE
-    return issues
-
-
-def _calendar_date(value: str) -> dt.date | None:
-    """The calendar date a shaped value names, or None when no such day exists."""
-    for pattern, fmt in _SHAPES:
-        if re.match(pattern, value):
-            text, fmt = (value[:10], "%Y-%m-%d") if fmt == "ISO8601" else (value, fmt)
-            try:
-                return dt.datetime.strptime(text, fmt).date()
-            except ValueError:
-                return None
-    return None
+    bounds = (f"date '{EARLIEST_PLAUSIBLE.date().isoformat()}'", f"date '{today.date().isoformat()}'")
+    kinds = _over(values, render("describe_date_issue", "v", *bounds)).astype("string")
+    return kinds.replace(MACRO_KINDS).mask(kinds == "missing")

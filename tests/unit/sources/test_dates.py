@@ -1,4 +1,5 @@
-"""Each kind of unusable delivered date is named; usable and empty values are not."""
+"""Each kind of unusable delivered date is named; usable and empty values are not (through the
+dbt macros, the one definition)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ def test_date_issues_name_each_kind():
         "1980-02-01", "01/02/1980", "19800201", "2020-01-01 10:00",  # usable
         None, "", "  ",  # missing is not flagged here (completeness checks count it)
         "19450493", "29/02/1981", "31/02/1980",  # impossible
-        "not-a-date", "1/2/80", "1980.02.01",  # unrecognised shape
+        "not-a-date", "1/2/80", "1980.02.01",  # unrecognised shape (1/2/1980 is a date: D/M accepted)
         "1875-01-01", "0001-01-01",  # before 1880
         "2025-07-01", "2999-01-01",  # future, including beyond pandas' timestamp range
         "2025-06-30", "1880-01-01",  # boundaries are plausible

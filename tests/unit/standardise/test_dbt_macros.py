@@ -3,6 +3,8 @@
 One `dbt build` on an empty warehouse runs every model (all empty: no source has delivered),
 every data test and every unit test; one `dbt compile --inline` renders the NHS number macros,
 whose SQL then runs in DuckDB against the `nhs-number` package on 100k random numbers.
+Raw loading and the source checks render the same macros outside dbt
+(`resources.dbt_macros`): both renderings run on the same values and must agree.
 """
 
 import json
@@ -17,6 +19,7 @@ import pytest
 
 from dl_platform.resources import open_warehouse
 from dl_platform.resources.dbt import dbt_env, dbt_executable
+from dl_platform.resources.dbt_macros import render_template
 from dl_platform.settings import DBT_PROJECT_DIR, get_settings
 from dl_platform.sources.registry import load_registry
 from dl_platform.standardise.manifest import ensure_manifest
@@ -26,6 +29,18 @@ CROSS_CHECK_SQL = (
     "select n, {{ clean_nhs_number('n') }} as cleaned, "
     "{{ is_valid_nhs_number('(' ~ clean_nhs_number('n') ~ ')') }} as valid from candidates"
 )
+# Every rule macro code outside dbt renders, over one column of mixed values.
+RULES_SQL = (
+    "select v, {{ parse_date('v') }} as d, {{ describe_date_issue('v', \"date '1880-01-01'\", \"date '2026-01-01'\") }} as issue, "
+    "{{ extract_year_month('v') }} as ym, {{ normalise_postcode('v') }} as pc, "
+    "{{ is_valid_postcode(normalise_postcode('v')) }} as pc_valid, {{ is_pseudo_postcode(normalise_postcode('v')) }} as pseudo, "
+    "{{ standardise_sex('v') }} as sex, {{ clean_nhs_number('v') }} as nhs, "
+    "{{ is_valid_nhs_number(clean_nhs_number('v')) }} as nhs_valid, {{ format_fyear('v') }} as fy "
+    "from candidates order by v"
+)
+RULE_VALUES = ["1980-02-01", "1/2/1980", "31/02/1980", "19450493", "2999-01-01", "1875-01-01", "1980-02-01T10:00",
+               "ec1a1bb", "LS1 4AP", "zz99 3vz", "Q1 1AA", "1", "2", "Female", "u", "943 476 5919", "9434765918",
+               "2223", "9911", "", " ", "x"]
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +65,9 @@ def dbt_runs(tmp_path_factory):
         build = dbt("build", "--vars", registry)
         results = json.loads((target / "run_results.json").read_text())["results"]
         compiled = dbt("compile", "--quiet", "--inline", CROSS_CHECK_SQL)
-        yield {"build": build, "results": results, "compiled": compiled, "warehouse": root / "cross_check.duckdb"}
+        rules = dbt("compile", "--quiet", "--inline", RULES_SQL)
+        yield {"build": build, "results": results, "compiled": compiled, "rules": rules,
+               "warehouse": root / "cross_check.duckdb"}
 
 
 def test_dbt_build_on_empty_warehouse_passes_unit_and_data_tests(dbt_runs):
@@ -102,3 +119,16 @@ def test_is_valid_nhs_number_agrees_with_nhs_number_package(dbt_runs):
     cleaned = dict(zip(got["n"], got["cleaned"], strict=True))
     assert cleaned["943 476 5919"] == "9434765919" and cleaned["943-476-5919"] == "9434765919"
     assert pd.isna(cleaned["123456789"]) and pd.isna(cleaned[""])
+
+
+def test_rule_macros_rendered_outside_dbt_agree_with_dbt(dbt_runs):
+    rules = dbt_runs["rules"]
+    assert rules.returncode == 0, rules.stdout[-2000:]
+    with open_warehouse(database=dbt_runs["warehouse"]) as conn:
+        conn.register("candidates", pd.DataFrame({"v": RULE_VALUES}))
+        by_dbt = conn.execute(rules.stdout.strip()).df()
+        ours = conn.execute(render_template(RULES_SQL)).df()
+    pd.testing.assert_frame_equal(ours, by_dbt)
+    row = by_dbt.set_index("v")
+    assert row.loc["1/2/1980", "d"] == pd.Timestamp("1980-02-01") and row.loc["31/02/1980", "issue"] == "impossible_date"
+    assert row.loc["zz99 3vz", "pseudo"] and not row.loc["Q1 1AA", "pc_valid"] and row.loc["Female", "sex"] == "F"
