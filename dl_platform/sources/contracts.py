@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -34,7 +34,7 @@ from dl_platform.resources.dbt_macros import render
 from dl_platform.resources.sql import quote_identifier, quote_literal
 from dl_platform.sources.dates import EARLIEST_PLAUSIBLE, MACRO_KINDS
 from dl_platform.sources.reader import ROW_NUMBER
-from dl_platform.sources.registry import Source
+from dl_platform.sources.registry import PayloadColumn, Source
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,13 @@ _FLAGGED_DATE = (
     "kept as delivered; an impossible, unrecognised, pre-1880 or future date is counted in the raw "
     "asset's flagged_values, not quarantined"
 )
+# Kinds of flagged payload values (declared columns), beside the date kinds of DATE_ISSUES.
+PAYLOAD_ISSUES = {
+    "missing": "a required column left blank",
+    "not_an_integer": "not a whole number", "not_a_number": "not a number",
+    "not_allowed": "not one of the declared values", "pattern_mismatch": "does not match the declared pattern",
+}
+_FLAGGED_VALUE = "a value that breaks it is kept as delivered and counted in the raw asset's flagged_values"
 PANDERA_SAMPLE = 1000
 PANDERA_QUARANTINE_CAP = 20_000
 
@@ -89,6 +96,13 @@ def build_contract(source: Source) -> pa.DataFrameSchema:
         columns[source.period.date_column] = pa.Column(
             "string", nullable=True,
             description=f"date placing the record in the source's coverage period; {_FLAGGED_DATE}",
+        )
+    for spec in source.payload:
+        if spec.name in columns:
+            continue
+        columns[spec.name] = pa.Column(
+            "string", nullable=True, required=spec.required,
+            description=f"payload: {payload_promise(spec)}; {_FLAGGED_VALUE}",
         )
     columns[ROW_NUMBER] = pa.Column("int64", description="line (CSV) or row (Parquet) in the delivery")
     return pa.DataFrameSchema(
@@ -237,6 +251,11 @@ def flag_counts(conn: Any, accepted: str, source: Source, today: dt.date | None 
     present = {r[0] for r in conn.execute(f"describe {accepted}").fetchall()}
     bounds = (f"date '{EARLIEST_PLAUSIBLE.date().isoformat()}'", f"date '{(today or dt.date.today()).isoformat()}'")
     out: dict[str, dict[str, int]] = {}
+    for spec in source.payload:
+        if spec.name in present:
+            # The period date column's date kinds are counted below with the other dates.
+            dated = spec.name in fields.values()
+            out[spec.name] = _payload_flags(conn, accepted, replace(spec, type="text") if dated else spec, bounds)
     for name, column in fields.items():
         if column not in present:
             continue
@@ -251,8 +270,49 @@ def flag_counts(conn: Any, accepted: str, source: Source, today: dt.date | None 
                             group by {value})))
                 where issue <> 'missing' group by issue order by issue"""
         ).fetchall()
-        out[name] = {MACRO_KINDS.get(kind, kind): int(n) for kind, n in rows}
+        out[name] = dict(sorted((out.get(name, {}) | {MACRO_KINDS.get(kind, kind): int(n) for kind, n in rows}).items()))
     return out
+
+
+def payload_promise(spec: PayloadColumn) -> str:
+    """What a declared payload column promises, in words (contract view, docs)."""
+    parts = [spec.type] + (["required"] if spec.required else [])
+    if spec.allowed:
+        parts.append("one of " + ", ".join(spec.allowed))
+    if spec.pattern:
+        parts.append(f"matching {spec.pattern}")
+    return ", ".join(parts) + (f" — {spec.description}" if spec.description else "")
+
+
+def _payload_flags(conn: Any, accepted: str, spec: PayloadColumn, bounds: tuple[str, str]) -> dict[str, int]:
+    """Values of a declared payload column that break its promise, by kind (each distinct value
+    judged once): `missing` (required but blank), `not_a_date` / `not_an_integer` /
+    `not_a_number`, `not_allowed`, `pattern_mismatch`; a date column also by the date kinds."""
+    value = quote_identifier(spec.name)
+    kinds: list[str] = []
+    if spec.type == "date":
+        issue = render("describe_date_issue", "v", *bounds)
+        kinds.append(f"case when {issue} <> 'missing' then {issue} end")
+    elif spec.type == "integer":  # a pattern, not a cast: DuckDB would round '2.5' to 3
+        kinds.append("case when not regexp_full_match(v, '[+-]?[0-9]+') then 'not_an_integer' end")
+    elif spec.type == "decimal":
+        kinds.append("case when not regexp_full_match(v, '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)') then 'not_a_number' end")
+    if spec.allowed:
+        kinds.append(f"case when v not in ({', '.join(quote_literal(a) for a in spec.allowed)}) then 'not_allowed' end")
+    if spec.pattern:
+        kinds.append(f"case when not regexp_full_match(v, {quote_literal(spec.pattern)}) then 'pattern_mismatch' end")
+    rows = conn.execute(
+        f"""select kind, sum(n) from (
+                select unnest(list_filter([{', '.join(kinds) or 'null'}], lambda k: k is not null)) as kind, n
+                from (select {value} as v, count(*) as n from ({accepted}) where {value} is not null group by 1))
+            group by kind order by kind"""
+    ).fetchall()
+    out = {MACRO_KINDS.get(kind, kind): int(n) for kind, n in rows}
+    if spec.required:
+        blank = conn.execute(f"select count(*) from ({accepted}) where {value} is null").fetchall()[0][0]
+        if blank:
+            out["missing"] = int(blank)
+    return dict(sorted(out.items()))
 
 
 def _empty_quarantine() -> pd.DataFrame:

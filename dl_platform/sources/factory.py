@@ -8,7 +8,7 @@ from dagster_pandera import pandera_schema_to_dagster_type
 
 from dl_platform.resources.warehouse import WarehouseResource
 from dl_platform.settings import get_settings
-from dl_platform.sources.contracts import REASONS, build_contract
+from dl_platform.sources.contracts import PAYLOAD_ISSUES, REASONS, build_contract
 from dl_platform.sources.dates import DATE_ISSUES
 from dl_platform.sources.loader import PROVENANCE, LoadResult, load_source, table_names
 from dl_platform.sources.registry import Registry, Source
@@ -99,7 +99,7 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
             "dagster/column_schema": _identifiers_schema(source),
             "contract": contract_type.metadata["schema"],
             "contract_rules": dg.MetadataValue.json(REASONS),
-            "flagged_kinds": dg.MetadataValue.json(DATE_ISSUES),
+            "flagged_kinds": dg.MetadataValue.json(DATE_ISSUES | (PAYLOAD_ISSUES if source.payload else {})),
             "registry_owner": source.owner or "",
         },
         **_common(source),

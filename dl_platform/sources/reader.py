@@ -201,6 +201,13 @@ def _check_names(path: Path, header: list[str], source: Source) -> None:
 def _check_header(path: Path, header: list[str], source: Source, delimiter: str) -> None:
     # Missing mapped columns first: a wrong delimiter (a tab, say) shows up there with its hint.
     _check_mapped_columns(path, header, source, delimiter)
+    required = [c.name for c in source.payload if c.required and c.name not in header]
+    if required:
+        raise DeliveryError(
+            path, "required_column_present",
+            f"required payload column(s) missing: {', '.join(repr(c) for c in required)} "
+            "(declared under payload: in the registry)", 1,
+        )
     _check_names(path, header, source)
 
 

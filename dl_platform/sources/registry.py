@@ -7,6 +7,7 @@ registry typo is usually not the person who wrote the code.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ SOURCE_KEYS = {
     "format",
     "link",
     "checks",
+    "payload",
 }
 REQUIRED_KEYS = ("title", "role", "primacy", "load", "identifiers")
 PERIOD_KEYS = {"start", "end", "date_column"}
@@ -53,6 +55,9 @@ CHECK_KEYS = {
     "max_cluster_anomaly_share",
 }
 CADENCES = ("daily", "weekly", "monthly", "quarterly", "annual", "adhoc")
+# What a declared payload column may promise (values are checked by `sources.contracts`).
+PAYLOAD_KEYS = {"type", "required", "allowed", "pattern", "description"}
+PAYLOAD_TYPES = ("text", "date", "integer", "decimal")
 
 
 class RegistryError(ValueError):
@@ -66,6 +71,19 @@ class Period:
     start: dt.date
     end: dt.date
     date_column: str
+
+
+@dataclass(frozen=True)
+class PayloadColumn:
+    """A non-identifier column a delivery promises: its presence is structural (a delivery
+    without a required column is rejected); its values are judged and counted, never dropped."""
+
+    name: str
+    type: str = "text"
+    required: bool = False
+    allowed: tuple[str, ...] | None = None
+    pattern: str | None = None
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,6 +104,7 @@ class Source:
     compression: str = "none"
     link: bool = True
     checks: dict[str, Any] = field(default_factory=dict)
+    payload: tuple[PayloadColumn, ...] = ()
 
     @property
     def is_master(self) -> bool:
@@ -232,6 +251,8 @@ def _parse_source(path: Path, name: str, raw: Any) -> Source:
     if bad:
         raise _fail(path, name, f"checks.{bad[0]}", f"unknown key (allowed: {', '.join(sorted(CHECK_KEYS))})")
 
+    payload = _payload_columns(path, name, raw.get("payload"), columns)
+
     return Source(
         name=name,
         title=str(raw["title"]),
@@ -247,7 +268,50 @@ def _parse_source(path: Path, name: str, raw: Any) -> Source:
         compression=compression,
         link=link,
         checks=dict(checks),
+        payload=payload,
     )
+
+
+def _payload_columns(path: Path, name: str, raw: Any, identifier_columns: list[str]) -> tuple[PayloadColumn, ...]:
+    """`payload:` maps delivery column names to what the column promises."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise _fail(path, name, "payload", "must map delivery column names to their rules")
+    out = []
+    for column, spec in raw.items():
+        key = f"payload.{column}"
+        problem = column_name_problem(str(column))
+        if problem:
+            raise _fail(path, name, key, f"column name {shown_name(str(column))} {problem}")
+        if column in identifier_columns:
+            raise _fail(path, name, key, "is an identifier column; payload rules are for the other columns")
+        spec = {} if spec is None else spec
+        if not isinstance(spec, dict):
+            raise _fail(path, name, key, f"must be a mapping (keys: {', '.join(sorted(PAYLOAD_KEYS))})")
+        bad = sorted(set(spec) - PAYLOAD_KEYS)
+        if bad:
+            raise _fail(path, name, f"{key}.{bad[0]}", f"unknown key (allowed: {', '.join(sorted(PAYLOAD_KEYS))})")
+        kind = str(spec.get("type", "text"))
+        if kind not in PAYLOAD_TYPES:
+            raise _fail(path, name, f"{key}.type", f"'{kind}' is not one of {', '.join(PAYLOAD_TYPES)}")
+        required = spec.get("required", False)
+        if not isinstance(required, bool):
+            raise _fail(path, name, f"{key}.required", "must be true or false")
+        allowed = spec.get("allowed")
+        if allowed is not None:
+            if not isinstance(allowed, list) or not allowed or any(isinstance(v, (dict, list)) for v in allowed):
+                raise _fail(path, name, f"{key}.allowed", "must be a non-empty list of values")
+            allowed = tuple(str(v) for v in allowed)
+        pattern = spec.get("pattern")
+        if pattern is not None:
+            try:
+                re.compile(str(pattern))
+            except re.error as exc:
+                raise _fail(path, name, f"{key}.pattern", f"is not a regular expression: {exc}") from None
+            pattern = str(pattern)
+        out.append(PayloadColumn(str(column), kind, required, allowed, pattern, str(spec.get("description") or "")))
+    return tuple(out)
 
 
 def parse_registry(text: str, path: Path) -> Registry:
