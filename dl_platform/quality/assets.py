@@ -70,7 +70,7 @@ def build_linkage_report(registry: Registry) -> dg.AssetsDefinition:
         today = pd.Timestamp.now().normalize()
         truth, truth_note = _report_truth(context)
         with reading_connection(warehouse) as conn:
-            evaluation = evaluate_linkage(conn, registry, today, truth=truth)
+            evaluation = evaluate_linkage(conn, registry, today, truth=truth, frames=True)
             weights = load_match_weights(conn)
         if truth is not None and evaluation.record_person is not None and evaluation.precision_recall is None:
             truth_note = f"{truth.path.name} lists none of the linked records: precision and recall not measured"

@@ -16,15 +16,18 @@ import pandas as pd
 from dl_platform.quality import linkage_checks as lc
 from dl_platform.quality import parity
 from dl_platform.quality.linkage_inputs import (
-    load_linked_evidence,
-    load_multiple_match_flags,
+    RECORD_PERSON,
+    linked_evidence_sql,
     load_record_person,
-    record_attributes,
+    multiple_match_counts,
+    record_attributes_sql,
     truth_outcomes,
 )
 from dl_platform.quality.outcome import ERROR, WARN, CheckDef, CheckOutcome, not_applicable
+from dl_platform.quality.tables import table_exists
 from dl_platform.quality.thresholds import MAX_CLUSTER_ANOMALY_SHARE, thresholds
 from dl_platform.quality.truth import Truth, attach_truth
+from dl_platform.resources.sql import quote_literal
 from dl_platform.sources.registry import Registry
 
 LINKAGE_CATALOGUE: tuple[CheckDef, ...] = (
@@ -57,40 +60,54 @@ class LinkageEvaluation:
 
 
 def evaluate_linkage(conn: Any, registry: Registry, today: pd.Timestamp,
-                     margin: float = parity.DEFAULT_MARGIN, truth: Truth | None = None) -> LinkageEvaluation:
-    """Run every linkage check on `mpi.record_person`.
+                     margin: float = parity.DEFAULT_MARGIN, truth: Truth | None = None,
+                     frames: bool = False) -> LinkageEvaluation:
+    """Run every linkage check on `mpi.record_person`, counted in the warehouse.
 
     Args:
-        conn: a warehouse connection (read-only is enough).
+        conn: a warehouse connection (read-only is enough; temp views are dropped after).
         registry: the source registry (expected match rates, master, periods).
         today: the run date (for age bands from dates of birth).
         margin: the parity margin (0.02 = 2 percentage points).
         truth: a validated truth file, for precision/recall by group (the report only).
+        frames: also return `record_person` as a frame (the report draws from it).
 
     Returns:
         A `LinkageEvaluation`; every check is not-applicable before linkage has run.
     """
-    rp = load_record_person(conn)
-    if rp is None or rp.empty:
+    if not table_exists(conn, RECORD_PERSON) or not conn.execute(
+            f"select count(*) from (select 1 from {RECORD_PERSON} limit 1)").fetchall()[0][0]:
         return LinkageEvaluation([not_applicable(n, "mpi.record_person has not been built yet") for n in NAMES])
     master = registry.master.name if registry.master else None
-    rates = lc.match_rates(rp)
     expected = {s.name: float(thresholds(s)["expected_match_rate"]) for s in registry}
     cluster_share = (float(thresholds(registry.master)["max_cluster_anomaly_share"]) if registry.master
                      else MAX_CLUSTER_ANOMALY_SHARE)
-    evidence = load_linked_evidence(conn, registry)
-    records, basis = record_attributes(conn, today)
-    contributing = records[records["source"] != master]
-    table = parity.parity_table(contributing)
-    outcome_parity = parity.check_parity(table, margin)
-    outcome_parity.details["attribute_basis"] = basis
-    judged = truth_outcomes(attach_truth(records, truth), master) if truth is not None else None
-    pr = parity.precision_recall_by_group(judged) if judged is not None else None
-    outcomes = [
-        lc.check_match_rate(rates, expected, master),
-        lc.check_multiple_matches(load_multiple_match_flags(conn)),
-        lc.check_implausible(evidence),
-        lc.check_cluster_size(rp, master, max_share=cluster_share),
-        outcome_parity,
-    ]
+    records_sql, basis = record_attributes_sql(conn, today)
+    views = {"__dl_lk_evidence": linked_evidence_sql(conn, registry), "__dl_lk_records": records_sql,
+             "__dl_lk_contributing": f"select * from __dl_lk_records where source is distinct from "
+                                     f"{quote_literal(master) if master else 'null'}"}
+    try:
+        for name, sql in views.items():
+            conn.execute(f"create or replace temp view {name} as {sql}")
+        rates = lc.match_rates(conn, RECORD_PERSON)
+        table = parity.parity_table(conn, "__dl_lk_contributing")
+        outcome_parity = parity.check_parity(table, margin)
+        outcome_parity.details["attribute_basis"] = basis
+        outcomes = [
+            lc.check_match_rate(rates, expected, master),
+            lc.check_multiple_matches(multiple_match_counts(conn)),
+            lc.check_implausible(conn, "__dl_lk_evidence"),
+            lc.check_cluster_size(conn, RECORD_PERSON, master, max_share=cluster_share),
+            outcome_parity,
+        ]
+        rp, pr = None, None
+        if frames or truth is not None:
+            rp = load_record_person(conn)
+        if truth is not None:
+            records = conn.execute("select * from __dl_lk_records").df()
+            judged = truth_outcomes(attach_truth(records, truth), master)
+            pr = parity.precision_recall_by_group(judged) if judged is not None else None
+    finally:
+        for name in reversed(views):
+            conn.execute(f"drop view if exists {name}")
     return LinkageEvaluation(outcomes, rp, rates, table, pr, basis)

@@ -40,15 +40,16 @@ def load_record_person(conn: Any) -> pd.DataFrame | None:
     ).df()
 
 
-def load_multiple_match_flags(conn: Any) -> pd.Series | None:
-    """The per-record multiple-match flag from `mpi.link_diagnostics`, if it carries one."""
+def multiple_match_counts(conn: Any) -> tuple[int, int] | None:
+    """(records, flagged) of `mpi.link_diagnostics`'s multiple-match flag, if it carries one."""
     if not table_exists(conn, "mpi.link_diagnostics"):
         return None
     column = pick_column(table_columns(conn, "mpi.link_diagnostics"), MULTIPLE_FLAG_COLUMNS)
     if column is None:
         return None
-    sql = f"select {quote_identifier(column)} as flag from mpi.link_diagnostics"
-    return conn.execute(single_statement(sql)).df()["flag"]
+    sql = f"select count(*), count(*) filter (where coalesce({quote_identifier(column)}, false)) from mpi.link_diagnostics"
+    records, flagged = conn.execute(single_statement(sql)).fetchall()[0]
+    return int(records), int(flagged)
 
 
 def load_match_weights(conn: Any) -> pd.Series | None:
@@ -90,9 +91,9 @@ def _payload_date_sql(conn: Any, source: str, column: str) -> str | None:
             f"from {quote_relation(table)}")
 
 
-def load_linked_evidence(conn: Any, registry: Registry) -> pd.DataFrame:
-    """Each record of `mpi.record_person` with its person, valid NHS number, the master's date of
-    death and the record's activity date (dates parsed by the dbt macro `parse_date`).
+def linked_evidence_sql(conn: Any, registry: Registry) -> str:
+    """SQL: each record of `mpi.record_person` with its person, valid NHS number, the master's date
+    of death and the record's activity date (dates parsed by the dbt macro `parse_date`).
 
     Joined in the engine: at 1M persons these are 5M-row joins on text keys, which pandas
     took over a minute to do.
@@ -117,18 +118,16 @@ def load_linked_evidence(conn: Any, registry: Registry) -> pd.DataFrame:
         cols.append(f"{render('parse_date', 'a.v')} as activity_date")
         joins.append(f"left join ({' union all '.join(activity)}) a "
                      "on a.source = rp.source and a.record_id = rp.record_id")
-    out = conn.execute(single_statement(
-        f"select {', '.join(cols)} from {RECORD_PERSON} rp {' '.join(joins)}")).df()
-    for column in ("date_of_death", "activity_date"):  # DATE arrives as datetime64 at day precision
+    return single_statement(f"select {', '.join(cols)} from {RECORD_PERSON} rp {' '.join(joins)}")
+
+
+def load_linked_evidence(conn: Any, registry: Registry) -> pd.DataFrame:
+    """`linked_evidence_sql` as a frame (dates as datetime64)."""
+    out = conn.execute(linked_evidence_sql(conn, registry)).df()
+    for column in ("date_of_death", "activity_date"):
         if column in out:
             out[column] = out[column].astype("datetime64[ns]")
     return out
-
-
-def age_band(dob: pd.Series, today: pd.Timestamp) -> pd.Series:
-    """Age band at `today` from dates of birth (NaN where unknown)."""
-    years = (today - pd.to_datetime(dob, errors="coerce")).dt.days / 365.25
-    return pd.cut(years, bins=AGE_BANDS[0], labels=AGE_BANDS[1], right=False).astype("string")
 
 
 def quintile_from_decile(decile: pd.Series) -> pd.Series:
@@ -137,34 +136,43 @@ def quintile_from_decile(decile: pd.Series) -> pd.Series:
     return ((d + 1) // 2).astype("Int64").astype("string")
 
 
-def record_attributes(conn: Any, today: pd.Timestamp) -> tuple[pd.DataFrame, str]:
-    """Each record of `mpi.record_person` with `matched` and group attributes from the MPI itself,
-    and the basis used.
+def _age_band_sql(dob: str, today: pd.Timestamp) -> str:
+    years = f"date_diff('day', {dob}, date '{today.date().isoformat()}') / 365.25"
+    bounds, labels = AGE_BANDS
+    whens = " ".join(f"when {years} >= {lo} and {years} < {hi} then '{label}'"
+                     for lo, hi, label in zip(bounds, bounds[1:], labels, strict=False))
+    return f"case {whens} end"
+
+
+def record_attributes_sql(conn: Any, today: pd.Timestamp) -> tuple[str, str]:
+    """SQL: each record of `mpi.record_person` with `matched` and group attributes from the MPI
+    itself, and the basis used.
 
     Never truth: parity is what a region without truth runs, so it is measured the same way
     everywhere (`marts.dim_person`, else the record's own standardised sex and date of birth).
-    Joined in the engine, as `load_linked_evidence`.
     """
-    select = "select rp.source, rp.record_id, rp.person_id, rp.link_step, rp.match_probability"
+    steps = ", ".join(quote_literal(s) for s in MATCHED_STEPS)
+    select = (f"select rp.source, rp.record_id, rp.person_id, rp.link_step, rp.match_probability, "
+              f"coalesce(rp.link_step in ({steps}), false) as matched")
     if table_exists(conn, "marts.dim_person"):
         have = set(table_columns(conn, "marts.dim_person"))
-        wanted = [c for c in ("sex", "ethnic_group", "age_band", "imd_quintile", "imd_decile") if c in have]
-        records = conn.execute(
-            f"{select}{''.join(', d.' + c for c in wanted)} from {RECORD_PERSON} rp "
-            "left join marts.dim_person d on d.person_id = rp.person_id").df()
-        if "imd_quintile" not in records and "imd_decile" in records:
-            records["imd_quintile"] = quintile_from_decile(records["imd_decile"])
-        basis = "marts.dim_person"
-    elif table_exists(conn, STANDARDISED):
-        records = conn.execute(
-            f"{select}, i.sex, i.date_of_birth from {RECORD_PERSON} rp left join {STANDARDISED} i "
-            "on i.source = rp.source and i.record_id = rp.record_id").df()
-        records = records.assign(age_band=age_band(records["date_of_birth"], today)).drop(columns="date_of_birth")
-        basis = "record identifiers (sex, age band)"
-    else:
-        records, basis = conn.execute(f"{select} from {RECORD_PERSON} rp").df(), "none available"
-    records["matched"] = records["link_step"].isin(MATCHED_STEPS)
-    return records, basis
+        wanted = [c for c in ("sex", "ethnic_group", "age_band", "imd_quintile") if c in have]
+        cols = "".join(f", d.{c}" for c in wanted)
+        if "imd_quintile" not in have and "imd_decile" in have:
+            cols += ", cast((try_cast(d.imd_decile as integer) + 1) // 2 as varchar) as imd_quintile"
+        return (f"{select}{cols} from {RECORD_PERSON} rp left join marts.dim_person d on d.person_id = rp.person_id",
+                "marts.dim_person")
+    if table_exists(conn, STANDARDISED):
+        return (f"{select}, i.sex, {_age_band_sql('i.date_of_birth', today)} as age_band from {RECORD_PERSON} rp "
+                f"left join {STANDARDISED} i on i.source = rp.source and i.record_id = rp.record_id",
+                "record identifiers (sex, age band)")
+    return f"{select} from {RECORD_PERSON} rp", "none available"
+
+
+def record_attributes(conn: Any, today: pd.Timestamp) -> tuple[pd.DataFrame, str]:
+    """`record_attributes_sql` as a frame, and the basis used."""
+    sql, basis = record_attributes_sql(conn, today)
+    return conn.execute(sql).df(), basis
 
 
 def truth_outcomes(records: pd.DataFrame, master: str | None) -> pd.DataFrame | None:

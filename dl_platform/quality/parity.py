@@ -8,9 +8,12 @@ overall rate and, where synthetic truth exists, reports precision and recall per
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from dl_platform.quality.outcome import CheckOutcome
+from dl_platform.resources.sql import quote_identifier, quote_literal
 
 NAME = "match_rate_parity"
 ATTRIBUTES = ("ethnic_group", "age_band", "sex", "imd_quintile")
@@ -20,31 +23,34 @@ DEFAULT_MARGIN = 0.02
 MIN_GROUP_RECORDS = 30
 
 
-def parity_table(records: pd.DataFrame, attributes: tuple[str, ...] = ATTRIBUTES) -> pd.DataFrame:
-    """Match rate per group of each attribute, beside the overall rate.
+def parity_table(conn: Any, relation: str, attributes: tuple[str, ...] = ATTRIBUTES) -> pd.DataFrame:
+    """Match rate per group of each attribute, beside the overall rate (counted by the engine).
 
     Args:
-        records: one row per linked record with boolean `matched` and attribute columns
+        conn: a DuckDB connection holding `relation`.
+        relation: one row per linked record with boolean `matched` and attribute columns
             (missing values count as the group 'unknown').
         attributes: the attribute columns to group by (absent ones are skipped).
 
     Returns:
         Columns attribute, group, records, matched, match_rate, overall_rate, gap (group - overall).
     """
-    overall = float(records["matched"].mean()) if len(records) else float("nan")
+    columns = ["attribute", "group", "records", "matched", "match_rate", "overall_rate", "gap"]
+    have = {r[0] for r in conn.execute(f"describe {relation}").fetchall()}
+    total, hits = conn.execute(f"select count(*), count(*) filter (where matched) from {relation}").fetchall()[0]
+    overall = hits / total if total else float("nan")
+    parts = [f"select {quote_literal(a)} as attribute, coalesce(cast({quote_identifier(a)} as varchar), 'unknown') "
+             f"as \"group\", count(*) as records, count(*) filter (where matched) as matched from {relation} group by 2"
+             for a in attributes if a in have]
+    if not parts:
+        return pd.DataFrame(columns=columns)
     rows = []
-    for attribute in attributes:
-        if attribute not in records:
-            continue
-        keys = records[attribute].astype("string").fillna("unknown")
-        stats = records.groupby(keys.to_numpy())["matched"].agg(["size", "sum"])
-        for group, row in stats.iterrows():
-            rate = row["sum"] / row["size"]
-            rows.append({"attribute": attribute, "group": str(group), "records": int(row["size"]),
-                         "matched": int(row["sum"]), "match_rate": round(float(rate), 4),
-                         "overall_rate": round(overall, 4), "gap": round(float(rate - overall), 4)})
-    return pd.DataFrame(rows, columns=["attribute", "group", "records", "matched", "match_rate",
-                                       "overall_rate", "gap"])
+    for attribute, group, records, matched in conn.execute(" union all ".join(parts) + " order by 1, 2").fetchall():
+        rate = matched / records
+        rows.append({"attribute": attribute, "group": str(group), "records": int(records), "matched": int(matched),
+                     "match_rate": round(float(rate), 4), "overall_rate": round(overall, 4),
+                     "gap": round(float(rate - overall), 4)})
+    return pd.DataFrame(rows, columns=columns)
 
 
 def check_parity(table: pd.DataFrame, margin: float = DEFAULT_MARGIN,

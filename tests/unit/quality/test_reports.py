@@ -1,5 +1,6 @@
 """Report building on tiny frames: governance statuses and counts, linkage threshold curve."""
 
+import duckdb
 import pandas as pd
 
 from dl_platform.quality import governance, linkage_report
@@ -70,7 +71,9 @@ def test_threshold_sensitivity_falls_as_the_threshold_rises():
 
 def test_linkage_page_embeds_charts_and_history_has_one_row_per_source():
     rp = record_person()
-    rates = match_rates(rp)
+    conn = duckdb.connect()
+    conn.register("rp", rp)
+    rates = match_rates(conn, "rp")
     history = linkage_report.history_rows(rates, "run1", pd.Timestamp("2025-01-01"))
     assert list(history["source"]) == ["hes", "pds"] and set(history["run_id"]) == {"run1"}
     evaluation = LinkageEvaluation([CheckOutcome("match_rate_per_source", False, reason="hes low")], rp, rates)
@@ -83,7 +86,9 @@ def test_linkage_page_embeds_charts_and_history_has_one_row_per_source():
 
 def test_linkage_page_says_when_precision_recall_were_not_measured():
     rp = record_person()
-    rates = match_rates(rp)
+    conn = duckdb.connect()
+    conn.register("rp", rp)
+    rates = match_rates(conn, "rp")
     curve = linkage_report.threshold_sensitivity(rp, "pds")
     without = LinkageEvaluation([], rp, rates, extra={"truth": "no truth file configured (DL_TRUTH_FILE)"})
     page = linkage_report.render_html(without, pd.DataFrame(), linkage_report.match_weights(rp, None), curve, "r")
