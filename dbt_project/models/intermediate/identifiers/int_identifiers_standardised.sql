@@ -1,4 +1,9 @@
 -- the linkage input: every registered source's identifiers in one standard, comparable form
+--
+-- Each rule runs once per distinct delivered value, then joins back to the records: at 1M
+-- persons 5M records carry a few thousand given names and dates of birth, and the rules are
+-- regular expressions and Soundex. Nulls join too (is not distinct from), so a missing value
+-- gets exactly what the rule says of NULL.
 
 with delivered as (
     select * from {{ ref('int_identifiers_unioned') }}
@@ -11,64 +16,88 @@ nicknames as (
     group by 1
 ),
 
-cleaned as (
-    select
-        source,
-        record_id,
-        is_master,
-        source_primacy,
-        link_enabled,
-        loaded_at,
-        {{ clean_nhs_number('nhs_number') }} as nhs_number,
-        {{ standardise_name('given_name') }} as given_name,
-        {{ standardise_name('family_name') }} as family_name,
-        date_of_birth as date_of_birth_as_delivered,
-        {{ standardise_sex('sex') }} as sex,
-        {{ normalise_postcode('postcode') }} as postcode_as_delivered_normalised,
-        {{ standardise_address('address') }} as address
-    from delivered
+given_names as (
+    select raw, std, coalesce(nicknames.formal_name, std) as formal, {{ encode_soundex('std') }} as phonetic
+    from (
+        select raw, {{ standardise_name('raw') }} as std
+        from (select distinct given_name as raw from delivered)
+    ) as names
+    left join nicknames on names.std = nicknames.nickname
 ),
 
-standardised as (
+family_names as (
+    select raw, std, {{ encode_soundex('std') }} as phonetic, {{ split_name_parts('std') }} as parts
+    from (
+        select raw, {{ standardise_name('raw') }} as std
+        from (select distinct family_name as raw from delivered)
+    )
+),
+
+nhs_numbers as (
+    select raw, clean, {{ is_valid_nhs_number('clean') }} as valid
+    from (select raw, {{ clean_nhs_number('raw') }} as clean from (select distinct nhs_number as raw from delivered))
+),
+
+dates_of_birth as (
     select
-        cleaned.*,
-        {{ is_valid_nhs_number('nhs_number') }} as nhs_number_valid,
-        {{ is_valid_postcode('postcode_as_delivered_normalised') }} as postcode_valid,
-        {{ is_pseudo_postcode('postcode_as_delivered_normalised') }} as postcode_is_pseudo,
-        {{ describe_date_issue('date_of_birth_as_delivered', "date '1880-01-01'", 'current_date') }} as date_of_birth_issue
-    from cleaned
+        raw,
+        issue,
+        case when issue is null then {{ parse_date('raw') }} end as parsed,
+        {{ extract_year_month('raw') }} as year_month
+    from (
+        select raw, {{ describe_date_issue('raw', "date '1880-01-01'", 'current_date') }} as issue
+        from (select distinct date_of_birth as raw from delivered)
+    )
+),
+
+postcodes as (
+    select
+        raw,
+        normalised,
+        valid,
+        pseudo,
+        case when valid and not pseudo then normalised end as postcode,
+        case when valid and not pseudo then {{ extract_postcode_outward('normalised') }} end as outward,
+        case when valid and not pseudo then {{ extract_postcode_sector('normalised') }} end as sector
+    from (
+        select raw, normalised,
+               {{ is_valid_postcode('normalised') }} as valid, {{ is_pseudo_postcode('normalised') }} as pseudo
+        from (
+            select raw, {{ normalise_postcode('raw') }} as normalised
+            from (select distinct postcode as raw from delivered)
+        )
+    )
 )
 
 select
-    standardised.source,
-    standardised.record_id,
-    standardised.is_master,
-    standardised.source_primacy,
-    standardised.link_enabled,
-    standardised.loaded_at,
-    standardised.nhs_number,
-    standardised.nhs_number_valid,
-    standardised.given_name,
-    coalesce(nicknames.formal_name, standardised.given_name) as given_name_formal,
-    {{ encode_soundex('standardised.given_name') }} as given_name_phonetic,
-    standardised.family_name,
-    {{ encode_soundex('standardised.family_name') }} as family_name_phonetic,
-    {{ split_name_parts('standardised.family_name') }} as family_name_parts,
-    case when standardised.date_of_birth_issue is null
-         then {{ parse_date('standardised.date_of_birth_as_delivered') }} end as date_of_birth,
-    standardised.date_of_birth_issue,
-    {{ extract_year_month('standardised.date_of_birth_as_delivered') }} as date_of_birth_year_month,
-    standardised.sex,
-    case when standardised.postcode_valid and not standardised.postcode_is_pseudo
-         then standardised.postcode_as_delivered_normalised end as postcode,
-    standardised.postcode_as_delivered_normalised,
-    standardised.postcode_is_pseudo,
-    standardised.postcode_valid,
-    case when standardised.postcode_valid and not standardised.postcode_is_pseudo
-         then {{ extract_postcode_outward('standardised.postcode_as_delivered_normalised') }} end as postcode_outward,
-    case when standardised.postcode_valid and not standardised.postcode_is_pseudo
-         then {{ extract_postcode_sector('standardised.postcode_as_delivered_normalised') }} end as postcode_sector,
-    standardised.address
-from standardised
-left join nicknames
-    on standardised.given_name = nicknames.nickname
+    delivered.source,
+    delivered.record_id,
+    delivered.is_master,
+    delivered.source_primacy,
+    delivered.link_enabled,
+    delivered.loaded_at,
+    nhs_numbers.clean as nhs_number,
+    nhs_numbers.valid as nhs_number_valid,
+    given_names.std as given_name,
+    given_names.formal as given_name_formal,
+    given_names.phonetic as given_name_phonetic,
+    family_names.std as family_name,
+    family_names.phonetic as family_name_phonetic,
+    family_names.parts as family_name_parts,
+    dates_of_birth.parsed as date_of_birth,
+    dates_of_birth.issue as date_of_birth_issue,
+    dates_of_birth.year_month as date_of_birth_year_month,
+    {{ standardise_sex('delivered.sex') }} as sex,
+    postcodes.postcode,
+    postcodes.normalised as postcode_as_delivered_normalised,
+    postcodes.pseudo as postcode_is_pseudo,
+    postcodes.valid as postcode_valid,
+    postcodes.outward as postcode_outward,
+    postcodes.sector as postcode_sector,
+    {{ standardise_address('delivered.address') }} as address
+from delivered
+left join nhs_numbers on delivered.nhs_number is not distinct from nhs_numbers.raw
+left join given_names on delivered.given_name is not distinct from given_names.raw
+left join family_names on delivered.family_name is not distinct from family_names.raw
+left join dates_of_birth on delivered.date_of_birth is not distinct from dates_of_birth.raw
+left join postcodes on delivered.postcode is not distinct from postcodes.raw
