@@ -230,7 +230,8 @@ def pandera_agrees(conn: Any, staged: str, broken: str, source: Source) -> int:
 
 
 def flag_counts(conn: Any, accepted: str, source: Source, today: dt.date | None = None) -> dict[str, dict[str, int]]:
-    """Count the dates a delivery's accepted rows carry that are unusable, per field and kind.
+    """Count the values a delivery's accepted rows carry that break what their column promises,
+    per field and kind (counts only).
 
     Args:
         conn: the connection `accepted` runs on.
@@ -239,39 +240,21 @@ def flag_counts(conn: Any, accepted: str, source: Source, today: dt.date | None 
         today: the last plausible day (default: today).
 
     Returns:
-        `{field: {kind: count}}` for `date_of_birth` (by standard name) and the period date
-        column (by delivery name), each present when the source has it; kinds with no
-        values are left out. Kinds are those of `dl_platform.sources.dates.DATE_ISSUES`.
+        `{field: {kind: count}}` for `date_of_birth` (by standard name), the period date column
+        and each declared payload column (by delivery name), each present when the delivery has
+        it; kinds with no values are left out. Date kinds are those of
+        `dl_platform.sources.dates.DATE_ISSUES`, the others those of `PAYLOAD_ISSUES`.
     """
-    fields: dict[str, str] = {}
+    promised: dict[str, PayloadColumn] = {}
     if "date_of_birth" in source.identifiers:
-        fields["date_of_birth"] = source.delivery_column("date_of_birth")
-    if source.period:
-        fields[source.period.date_column] = source.period.date_column
+        promised["date_of_birth"] = PayloadColumn(source.delivery_column("date_of_birth"), "date")
+    promised |= {spec.name: spec for spec in source.payload}
+    if source.period:  # a date whatever else it promises
+        column = source.period.date_column
+        promised[column] = replace(promised.get(column, PayloadColumn(column)), type="date")
     present = {r[0] for r in conn.execute(f"describe {accepted}").fetchall()}
     bounds = (f"date '{EARLIEST_PLAUSIBLE.date().isoformat()}'", f"date '{(today or dt.date.today()).isoformat()}'")
-    out: dict[str, dict[str, int]] = {}
-    for spec in source.payload:
-        if spec.name in present:
-            # The period date column's date kinds are counted below with the other dates.
-            dated = spec.name in fields.values()
-            out[spec.name] = _payload_flags(conn, accepted, replace(spec, type="text") if dated else spec, bounds)
-    for name, column in fields.items():
-        if column not in present:
-            continue
-        value = quote_identifier(column)
-        issue = render("describe_date_issue", value, *bounds, parsed="_parsed")
-        # Each distinct value is judged once: dates repeat (a few thousand days cover millions of rows).
-        rows = conn.execute(
-            f"""select issue, sum(n) from (
-                    select {issue} as issue, n from (
-                        select {value}, {render("parse_date", value)} as _parsed, n from (
-                            select {value}, count(*) as n from ({accepted}) where {value} is not null
-                            group by {value})))
-                where issue <> 'missing' group by issue order by issue"""
-        ).fetchall()
-        out[name] = dict(sorted((out.get(name, {}) | {MACRO_KINDS.get(kind, kind): int(n) for kind, n in rows}).items()))
-    return out
+    return {key: _value_flags(conn, accepted, spec, bounds) for key, spec in promised.items() if spec.name in present}
 
 
 def payload_promise(spec: PayloadColumn) -> str:
@@ -284,14 +267,17 @@ def payload_promise(spec: PayloadColumn) -> str:
     return ", ".join(parts) + (f" — {spec.description}" if spec.description else "")
 
 
-def _payload_flags(conn: Any, accepted: str, spec: PayloadColumn, bounds: tuple[str, str]) -> dict[str, int]:
-    """Values of a declared payload column that break its promise, by kind (each distinct value
-    judged once): `missing` (required but blank), `not_a_date` / `not_an_integer` /
-    `not_a_number`, `not_allowed`, `pattern_mismatch`; a date column also by the date kinds."""
+def _value_flags(conn: Any, accepted: str, spec: PayloadColumn, bounds: tuple[str, str]) -> dict[str, int]:
+    """Values of one column that break its promise, by kind, each distinct value judged once
+    (dates repeat: a few thousand days cover millions of rows): a date by the dbt macro
+    `describe_date_issue`, `not_an_integer` / `not_a_number`, `not_allowed`,
+    `pattern_mismatch`, and `missing` for a required column left blank."""
     value = quote_identifier(spec.name)
     kinds: list[str] = []
+    parsed = ""
     if spec.type == "date":
-        issue = render("describe_date_issue", "v", *bounds)
+        parsed = f", {render('parse_date', 'v')} as parsed"
+        issue = render("describe_date_issue", "v", *bounds, parsed="parsed")
         kinds.append(f"case when {issue} <> 'missing' then {issue} end")
     elif spec.type == "integer":  # a pattern, not a cast: DuckDB would round '2.5' to 3
         kinds.append("case when not regexp_full_match(v, '[+-]?[0-9]+') then 'not_an_integer' end")
@@ -304,7 +290,8 @@ def _payload_flags(conn: Any, accepted: str, spec: PayloadColumn, bounds: tuple[
     rows = conn.execute(
         f"""select kind, sum(n) from (
                 select unnest(list_filter([{', '.join(kinds) or 'null'}], lambda k: k is not null)) as kind, n
-                from (select {value} as v, count(*) as n from ({accepted}) where {value} is not null group by 1))
+                from (select v, n{parsed} from (
+                    select {value} as v, count(*) as n from ({accepted}) where {value} is not null group by 1)))
             group by kind order by kind"""
     ).fetchall()
     out = {MACRO_KINDS.get(kind, kind): int(n) for kind, n in rows}

@@ -1,4 +1,4 @@
-"""Read one delivery file into a DuckDB temp table of strings, keeping every row's file position.
+"""Stage one delivery file as a DuckDB temp view of strings, keeping every row's file position.
 
 DuckDB parses the rows (`read_csv` with its rejects table, `read_parquet`); Python only
 looks at the bytes as a whole (size, hash, compression, encoding, NUL bytes, the header).
@@ -408,7 +408,7 @@ def stage_delivery(conn: Any, path: Path, source: Source, table: str, sha256: st
     (backed by temp tables `drop_staged` removes).
 
     The view holds every well-formed row: the delivery's columns as text (surrounding
-    whitespace removed, blank as NULL) and `_row_number` (the CSV line, or the Parquet row).
+    spaces removed, blank as NULL) and `_row_number` (the CSV line, or the Parquet row).
     DuckDB parses the file (`read_csv` with its rejects table, `read_parquet`): no Python
     loop over rows. Rows that could not be split come back in `malformed`.
 
